@@ -1,1 +1,19 @@
-pub fn hello() {}
+//! callsift: size, tag and report community-responder eligibility from 911 CAD exports.
+//!
+//! The pipeline, one module per stage:
+//! [`profile`] (+ [`crosswalk`], [`timeparse`]) → [`ingest`] → [`warehouse`] → [`policy`] / [`tag`] → [`report`].
+pub mod assets;
+pub mod commands;
+pub mod crosswalk;
+pub mod error;
+pub mod ingest;
+pub mod policy;
+pub mod profile;
+pub mod report;
+pub mod sample;
+pub mod schema;
+pub mod tag;
+pub mod timeparse;
+pub mod warehouse;
+
+pub use error::{Error, Result};

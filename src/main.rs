@@ -1,1 +1,141 @@
-fn main() {}
+//! callsift command line: parse arguments, dispatch to the library, map errors to exit codes
+//! (0 ok, 1 runtime error, 2 usage or configuration error).
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use callsift::commands;
+use callsift::ingest::IngestOptions;
+use callsift::report::Format;
+use callsift::tag::TagOptions;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "callsift", version, about = "Size, tag and report community-responder eligibility from 911 CAD exports")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline on the shipped sample data and print the sizing table.
+    Demo {
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+    },
+    /// Ingest CAD exports (CSV) into a warehouse through a source profile.
+    Ingest {
+        /// Built-in profile name or path to a profile .toml.
+        #[arg(long)]
+        profile: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Calls per Arrow batch (also the minimum merge window for unit-level exports).
+        #[arg(long, default_value_t = 65_536)]
+        batch_size: usize,
+        /// Never draw a progress bar.
+        #[arg(long)]
+        quiet: bool,
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// (Re)tag every call in the warehouse under every scenario of a policy.
+    Tag {
+        /// Built-in policy name or path to a policy .toml.
+        #[arg(long, default_value = "standard")]
+        policy: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// `all` (every combination of the policy's limitations) or a comma list; default: the policy's scenarios.
+        #[arg(long)]
+        scenarios: Option<String>,
+        /// Tag even when unmapped call-type volume exceeds the policy's threshold.
+        #[arg(long)]
+        allow_unmapped: bool,
+    },
+    /// Run a report from queries/NAME.sql.
+    Report {
+        name: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Report parameter, `name=value` (repeatable).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// Run SQL over the warehouse tables `calls`, `eligibility`, `rejects`.
+    Sql {
+        query: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Generate a synthetic CAD export (deterministic for a seed).
+    Sample {
+        #[arg(long, default_value_t = 50_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Policy tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy against the call schema without running it.
+    Check { policy: String },
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).ok_or_else(|| format!("expected name=value, found `{s}`"))
+}
+
+async fn run(cli: Cli) -> callsift::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Demo { out: dir } => commands::demo(&dir, &mut out).await,
+        Command::Ingest { profile, warehouse, batch_size, quiet, inputs } => {
+            let opts = IngestOptions { batch_size, progress: !quiet };
+            commands::ingest(&profile, &warehouse, &inputs, &opts, &mut out).await.map(|_| ())
+        }
+        Command::Tag { policy, warehouse, scenarios, allow_unmapped } => {
+            commands::tag(&policy, &warehouse, &TagOptions { scenarios, allow_unmapped }, &mut out).await.map(|_| ())
+        }
+        Command::Report { name, warehouse, format, out: path, params } => {
+            commands::report(&name, &warehouse, &params, format, path.as_deref(), &mut out).await
+        }
+        Command::Sql { query, warehouse, format, out: path } => commands::sql(&query, &warehouse, format, path.as_deref(), &mut out).await,
+        Command::Sample { rows, seed, out: path } => commands::sample(rows, seed, &path, &mut out),
+        Command::Policy { command: PolicyCommand::Check { policy } } => commands::policy_check(&policy, &mut out).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // clap exits 2 on usage errors, 0 for --help
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

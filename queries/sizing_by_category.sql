@@ -1,0 +1,12 @@
+-- title: Eligible calls by scenario and call category
+-- answers: Which kinds of calls make up the eligible volume under each scenario?
+SELECT e.scenario,
+       COALESCE(c.category, '(unmapped)') AS category,
+       count(*) AS public_calls,
+       CAST(round(sum(e.p_eligible)) AS BIGINT) AS eligible_calls,
+       round(100.0 * sum(e.p_eligible) / count(*), 1) AS eligible_pct
+FROM eligibility e
+JOIN calls c ON c.call_id = e.call_id
+WHERE e.outcome <> 'excluded_self_initiated'
+GROUP BY e.scenario, COALESCE(c.category, '(unmapped)')
+ORDER BY e.scenario, eligible_calls DESC, category

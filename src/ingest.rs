@@ -1,0 +1,1244 @@
+//! Ingest: stream a CAD export (CSV) through a profile into canonical call batches and Parquet.
+//!
+//! Pipeline: `csv` byte records → [`RowParser`] (fields, times, maps, crosswalk; no per-row
+//! allocation) → [`CallBuffer`] (merges unit rows of one incident inside a bounded window) →
+//! Arrow batches → a writer thread encoding Parquet into the warehouse's staging area →
+//! commit. Memory is bounded by the window and batch size, never by file size.
+//!
+//! Every row is accounted for: `rows_read = calls_kept + rows_rejected + unit_rows_merged + non_calls_dropped`.
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant as WallClock;
+
+use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use crate::crosswalk::normalize_key;
+use crate::error::{Error, IoContext, Result};
+use crate::profile::{Encoding, InvalidTimes, Layout, MatchKind, Profile, SourceField};
+use crate::schema::{self, FLAGS};
+use crate::timeparse::TimeParser;
+use crate::warehouse::{self, IngestRecord, UnmappedType, Warehouse};
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Calls per Arrow batch (and the minimum merge window for unit rows).
+    pub batch_size: usize,
+    /// Draw a progress bar (only ever drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions { batch_size: 65_536, progress: true }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum IngestOutcome {
+    Ingested { record: IngestRecord, seconds: f64 },
+    /// The same bytes were ingested before: nothing changed.
+    AlreadyIngested { file: String, sha256: String, ingest_id: String },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// Counts and hashes bytes as the CSV reader pulls them, so the file is read once.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn file_sha256(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).ctx(|| format!("opening {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).ctx(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(warehouse::hex(&h.finalize()))
+}
+
+fn decode_1252(bytes: &[u8], out: &mut String) {
+    out.clear();
+    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+    out.push_str(&text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsed calls, held in a columnar-ish buffer until their unit rows have had a chance to arrive.
+
+const NULL_SPAN: Span = Span { start: 0, len: u32::MAX };
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn is_null(self) -> bool {
+        self.len == u32::MAX
+    }
+}
+
+/// Small interned vocabularies (canonical values from the profile and crosswalk).
+#[derive(Default)]
+struct Interner {
+    values: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.values.len() as u32;
+        self.values.push(s.to_string());
+        self.index.insert(s.to_string(), i);
+        i
+    }
+    fn get(&self, i: u32) -> &str {
+        &self.values[i as usize]
+    }
+}
+
+const NONE32: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+struct CallRow {
+    call_id: Span,
+    initial_type: Span,
+    final_type: Span,
+    /// Which type fed the category: 0 = initial, 1 = final.
+    basis_final: bool,
+    category: u32,
+    type_mapped: bool,
+    priority_raw: Span,
+    priority: Option<i32>,
+    call_source: u32,
+    self_initiated: bool,
+    caller_party: u32,
+    third_party_p: Option<f64>,
+    disposition_raw: Span,
+    disposition: u32,
+    district: Span,
+    beat: Span,
+    address: Span,
+    received_utc: i64,
+    received_local: i64,
+    dispatched: Option<i64>,
+    arrived: Option<i64>,
+    cleared: Option<i64>,
+    units: i32,
+    responder_type: u32,
+    community_responder: bool,
+    busy_minutes: Option<f64>,
+    flags: u8,
+    /// year * 12 + (month - 1), local time of receipt: the partition.
+    ym: i32,
+}
+
+struct CallBuffer {
+    rows: Vec<CallRow>,
+    arena: Vec<u8>,
+    /// Row index by call_id, for merging unit rows (only when the profile merges).
+    table: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl CallBuffer {
+    fn new() -> Self {
+        CallBuffer { rows: Vec::new(), arena: Vec::new(), table: hashbrown::HashTable::new(), hasher: foldhash::fast::FixedState::with_seed(7) }
+    }
+
+    fn push_str(&mut self, s: Option<&str>) -> Span {
+        match s {
+            None => NULL_SPAN,
+            Some(s) => {
+                let start = self.arena.len() as u32;
+                self.arena.extend_from_slice(s.as_bytes());
+                Span { start, len: s.len() as u32 }
+            }
+        }
+    }
+
+    fn str(&self, sp: Span) -> Option<&str> {
+        if sp.is_null() {
+            None
+        } else {
+            // Spans are only ever made from &str.
+            Some(unsafe { std::str::from_utf8_unchecked(&self.arena[sp.start as usize..(sp.start + sp.len) as usize]) })
+        }
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        let h = self.hash(key);
+        self.table.find(h, |&i| self.str(self.rows[i as usize].call_id) == Some(key)).map(|&i| i as usize)
+    }
+
+    fn index_row(&mut self, i: usize) {
+        let key = self.str(self.rows[i].call_id).unwrap_or("");
+        let h = self.hash(key);
+        let (rows, arena, hasher) = (&self.rows, &self.arena, &self.hasher);
+        self.table.insert_unique(h, i as u32, |&j| {
+            use std::hash::BuildHasher;
+            let sp = rows[j as usize].call_id;
+            hasher.hash_one(unsafe { std::str::from_utf8_unchecked(&arena[sp.start as usize..(sp.start + sp.len) as usize]) })
+        });
+    }
+
+    /// Drop the first `n` rows (already emitted), compacting the arena and re-indexing.
+    fn drain_front(&mut self, n: usize, indexed: bool) {
+        let rest: Vec<CallRow> = self.rows.drain(n..).collect();
+        let old_arena = std::mem::take(&mut self.arena);
+        self.rows.clear();
+        self.table.clear();
+        for mut r in rest {
+            for sp in [&mut r.call_id, &mut r.initial_type, &mut r.final_type, &mut r.priority_raw, &mut r.disposition_raw, &mut r.district, &mut r.beat, &mut r.address] {
+                if !sp.is_null() {
+                    let start = self.arena.len() as u32;
+                    self.arena.extend_from_slice(&old_arena[sp.start as usize..(sp.start + sp.len) as usize]);
+                    sp.start = start;
+                }
+            }
+            self.rows.push(r);
+            if indexed {
+                self.index_row(self.rows.len() - 1);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rejects
+
+struct Rejects {
+    ingest_id: String,
+    file: String,
+    line: UInt64Builder,
+    column: StringBuilder,
+    reason: StringBuilder,
+    record: StringBuilder,
+    len: usize,
+    by_reason: BTreeMap<String, u64>,
+    total: u64,
+}
+
+impl Rejects {
+    fn new(ingest_id: &str, file: &str) -> Self {
+        Rejects {
+            ingest_id: ingest_id.to_string(),
+            file: file.to_string(),
+            line: UInt64Builder::new(),
+            column: StringBuilder::new(),
+            reason: StringBuilder::new(),
+            record: StringBuilder::new(),
+            len: 0,
+            by_reason: BTreeMap::new(),
+            total: 0,
+        }
+    }
+
+    fn push(&mut self, line: u64, code: &str, column: Option<&str>, reason: &str, record: &str) {
+        self.line.append_value(line);
+        self.column.append_option(column);
+        self.reason.append_value(reason);
+        self.record.append_value(record);
+        self.len += 1;
+        self.total += 1;
+        if let Some(c) = self.by_reason.get_mut(code) {
+            *c += 1;
+        } else {
+            self.by_reason.insert(code.to_string(), 1);
+        }
+    }
+
+    fn finish_batch(&mut self) -> Result<RecordBatch> {
+        let n = self.len;
+        self.len = 0;
+        let ids: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::from(vec![self.ingest_id.as_str(); n]));
+        let files: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::from(vec![self.file.as_str(); n]));
+        Ok(RecordBatch::try_new(
+            schema::reject_schema(),
+            vec![ids, files, Arc::new(self.line.finish()), Arc::new(self.column.finish()), Arc::new(self.reason.finish()), Arc::new(self.record.finish())],
+        )?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row parsing
+
+/// Counters kept while parsing one file.
+#[derive(Debug, Default, Clone)]
+pub struct Counts {
+    pub rows_read: u64,
+    pub calls_kept: u64,
+    pub unit_rows_merged: u64,
+    pub non_calls_dropped: u64,
+}
+
+enum Row<'a> {
+    Bytes(&'a csv::ByteRecord),
+    Decoded(&'a [String]),
+}
+
+impl Row<'_> {
+    fn raw(&self, i: usize) -> Option<&str> {
+        match self {
+            Row::Bytes(r) => r.get(i).map(|b| unsafe { std::str::from_utf8_unchecked(b) }),
+            Row::Decoded(v) => v.get(i).map(String::as_str),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Row::Bytes(r) => r.len(),
+            Row::Decoded(v) => v.len(),
+        }
+    }
+    fn joined(&self, delim: u8) -> String {
+        let d = (delim as char).to_string();
+        (0..self.len()).map(|i| self.raw(i).unwrap_or("")).collect::<Vec<_>>().join(&d)
+    }
+}
+
+/// A reason a row could not become a call.
+struct RowReject {
+    code: &'static str,
+    column: Option<String>,
+    reason: String,
+}
+
+struct RowParser<'p> {
+    profile: &'p Profile,
+    layout: Layout,
+    header: Vec<String>,
+    times: TimeParser,
+    vocab: Interner,
+    key: String,
+    unmapped_types: HashMap<String, u64>,
+    unmapped_values: BTreeMap<&'static str, HashMap<String, u64>>,
+    // Pre-interned canonical values.
+    unknown: u32,
+    officer_initiated: u32,
+    other: u32,
+    police: u32,
+    cr: u32,
+    /// Cache for month partition: (local day number, ym).
+    day_cache: (i64, i32),
+}
+
+impl<'p> RowParser<'p> {
+    fn new(profile: &'p Profile, layout: Layout, header: Vec<String>) -> Self {
+        let mut vocab = Interner::default();
+        let unknown = vocab.intern("unknown");
+        let officer_initiated = vocab.intern("officer_initiated");
+        let other = vocab.intern("other");
+        let police = vocab.intern("police");
+        let cr = vocab.intern("community_responder");
+        RowParser {
+            profile,
+            layout,
+            header,
+            times: profile.time_parser(),
+            vocab,
+            key: String::new(),
+            unmapped_types: HashMap::new(),
+            unmapped_values: BTreeMap::new(),
+            unknown,
+            officer_initiated,
+            other,
+            police,
+            cr,
+            day_cache: (i64::MIN, 0),
+        }
+    }
+
+    /// Trimmed value of a mapped field; `None` when unmapped, empty or a null sentinel.
+    fn field<'r>(&self, row: &'r Row, f: SourceField) -> Option<&'r str> {
+        let v = row.raw(self.layout.get(f)?)?.trim();
+        if v.is_empty() || self.profile.null_values.iter().any(|n| n.eq_ignore_ascii_case(v)) {
+            return None;
+        }
+        Some(v)
+    }
+
+    fn col_name(&self, f: SourceField) -> String {
+        self.layout.get(f).and_then(|i| self.header.get(i).cloned()).unwrap_or_else(|| f.name().to_string())
+    }
+
+    fn note_unmapped(&mut self, what: &'static str, value: &str) {
+        let m = self.unmapped_values.entry(what).or_default();
+        if let Some(c) = m.get_mut(value) {
+            *c += 1;
+        } else if m.len() < 1000 {
+            m.insert(value.to_string(), 1);
+        }
+    }
+
+    fn time(&self, row: &Row, f: SourceField) -> std::result::Result<Option<crate::timeparse::Instant>, RowReject> {
+        let Some(v) = self.field(row, f) else { return Ok(None) };
+        match self.times.parse(v) {
+            Ok(t) => Ok(t),
+            Err(()) => {
+                if f != SourceField::ReceivedAt && self.profile.invalid_times == InvalidTimes::Null {
+                    return Ok(None);
+                }
+                Err(RowReject {
+                    code: match f {
+                        SourceField::ReceivedAt => "invalid_time:received_at",
+                        SourceField::DispatchedAt => "invalid_time:dispatched_at",
+                        SourceField::ArrivedAt => "invalid_time:arrived_at",
+                        _ => "invalid_time:cleared_at",
+                    },
+                    column: Some(self.col_name(f)),
+                    reason: format!(
+                        "{}: expected a timestamp like `{}`, found `{}`",
+                        f.name(),
+                        self.times.formats().collect::<Vec<_>>().join("` or `"),
+                        v
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Unmapped types are counted per call: a unit row merged into its incident is taken back out.
+    fn unmerge_unmapped(&mut self, buf: &CallBuffer, call: &CallRow) {
+        let t = buf.str(if call.basis_final { call.final_type } else { call.initial_type });
+        if let Some(t) = t {
+            normalize_key(t, &mut self.key);
+            if let Some(c) = self.unmapped_types.get_mut(self.key.as_str()) {
+                *c -= 1;
+                if *c == 0 {
+                    self.unmapped_types.remove(self.key.as_str());
+                }
+            }
+        }
+    }
+
+    fn ym(&mut self, local_us: i64) -> i32 {
+        let day = local_us.div_euclid(86_400_000_000);
+        if day != self.day_cache.0 {
+            use chrono::Datelike;
+            let d = chrono::DateTime::from_timestamp_micros(local_us).map(|d| d.naive_utc().date()).unwrap_or_default();
+            self.day_cache = (day, d.year() * 12 + d.month0() as i32);
+        }
+        self.day_cache.1
+    }
+
+    fn responder_type(&mut self, row: &Row) -> Option<u32> {
+        let v = self.field(row, SourceField::UnitType).or_else(|| self.field(row, SourceField::UnitId))?;
+        let Some(map) = &self.profile.responder_type else { return Some(self.police) };
+        normalize_key(v, &mut self.key);
+        match map.lookup(&self.key).or(map.default.as_ref()) {
+            Some(t) => {
+                let t = t.clone();
+                Some(self.vocab.intern(&t))
+            }
+            None => Some(self.other),
+        }
+    }
+
+    /// Parse one row into a call (not yet merged or buffered).
+    fn parse(&mut self, row: &Row, buf: &mut CallBuffer) -> std::result::Result<Option<CallRow>, RowReject> {
+        if row.len() != self.layout.width {
+            return Err(RowReject {
+                code: "ragged_row",
+                column: None,
+                reason: format!("expected {} fields, found {}", self.layout.width, row.len()),
+            });
+        }
+        let Some(call_id) = self.field(row, SourceField::CallId) else {
+            return Err(RowReject { code: "missing:call_id", column: Some(self.col_name(SourceField::CallId)), reason: "call_id is empty".into() });
+        };
+        let received = self.time(row, SourceField::ReceivedAt)?.ok_or_else(|| RowReject {
+            code: "missing:received_at",
+            column: Some(self.col_name(SourceField::ReceivedAt)),
+            reason: "received_at is empty".into(),
+        })?;
+        let dispatched = self.time(row, SourceField::DispatchedAt)?;
+        let arrived = self.time(row, SourceField::ArrivedAt)?;
+        let cleared = self.time(row, SourceField::ClearedAt)?;
+
+        // Disposition first: non-call rows (test, void) are dropped before anything is stored.
+        let disposition_raw = self.field(row, SourceField::Disposition);
+        let mut disposition = NONE32;
+        if let Some(d) = disposition_raw {
+            if let Some(map) = &self.profile.disposition {
+                normalize_key(d, &mut self.key);
+                match map.lookup(&self.key).or(map.default.as_ref()) {
+                    Some(v) => {
+                        if self.profile.drop_dispositions.iter().any(|x| x == v) {
+                            return Ok(None);
+                        }
+                        let v = v.clone();
+                        disposition = self.vocab.intern(&v);
+                    }
+                    None => self.note_unmapped("disposition", d),
+                }
+            }
+        }
+
+        let initial = self.field(row, SourceField::InitialType);
+        let fin = self.field(row, SourceField::FinalType);
+        let (basis, basis_final) = match self.profile.type_basis {
+            crate::profile::TypeBasis::Initial => initial.map(|t| (Some(t), false)).unwrap_or((fin, true)),
+            crate::profile::TypeBasis::Final => fin.map(|t| (Some(t), true)).unwrap_or((initial, false)),
+        };
+        let mut category = NONE32;
+        let mut flags = 0u8;
+        let mut third_party_p = None;
+        let mut type_mapped = false;
+        if let Some(t) = basis {
+            normalize_key(t, &mut self.key);
+            match self.profile.crosswalk.get_normalized(&self.key) {
+                Some(e) => {
+                    type_mapped = true;
+                    third_party_p = e.third_party_p;
+                    for (k, on) in e.flags.iter().enumerate() {
+                        if *on {
+                            flags |= 1 << k;
+                        }
+                    }
+                    let cat = e.category.clone();
+                    category = self.vocab.intern(&cat);
+                }
+                None => {
+                    if let Some(c) = self.unmapped_types.get_mut(self.key.as_str()) {
+                        *c += 1;
+                    } else {
+                        self.unmapped_types.insert(self.key.clone(), 1);
+                    }
+                }
+            }
+        }
+
+        let priority_raw = self.field(row, SourceField::Priority);
+        let mut priority = None;
+        if let Some(p) = priority_raw {
+            let map = self.profile.priority.as_ref();
+            normalize_key(p, &mut self.key);
+            priority = map.and_then(|m| m.lookup(&self.key).copied());
+            let digits = map.is_none_or(|m| m.match_kind == MatchKind::LeadingDigits);
+            if priority.is_none() && digits {
+                let d: String = p.chars().take_while(|c| c.is_ascii_digit()).collect();
+                priority = d.parse::<i32>().ok().filter(|v| *v >= 1);
+            }
+            if priority.is_none() {
+                priority = map.and_then(|m| m.default);
+                self.note_unmapped("priority", p);
+            }
+        }
+
+        let mut call_source = self.unknown;
+        if let Some(s) = self.field(row, SourceField::CallSource) {
+            call_source = self.other;
+            if let Some(map) = &self.profile.call_source {
+                normalize_key(s, &mut self.key);
+                match map.lookup(&self.key) {
+                    Some(v) => {
+                        let v = v.clone();
+                        call_source = self.vocab.intern(&v);
+                    }
+                    None => {
+                        if let Some(d) = map.default.clone() {
+                            call_source = self.vocab.intern(&d);
+                        }
+                        self.note_unmapped("call_source", s);
+                    }
+                }
+            }
+        }
+        let self_initiated = match (self.field(row, SourceField::SelfInitiated), &self.profile.self_initiated) {
+            (Some(v), Some(map)) => {
+                normalize_key(v, &mut self.key);
+                match map.lookup(&self.key) {
+                    Some(b) => *b,
+                    None => {
+                        self.note_unmapped("self_initiated", v);
+                        map.default.unwrap_or(false)
+                    }
+                }
+            }
+            _ => call_source == self.officer_initiated,
+        };
+        if self_initiated && (call_source == self.unknown || call_source == self.other) {
+            call_source = self.officer_initiated;
+        }
+        let mut caller_party = self.unknown;
+        if let (Some(v), Some(map)) = (self.field(row, SourceField::CallerParty), &self.profile.caller_party) {
+            normalize_key(v, &mut self.key);
+            match map.lookup(&self.key).or(map.default.as_ref()) {
+                Some(p) => {
+                    let p = p.clone();
+                    caller_party = self.vocab.intern(&p);
+                }
+                None => self.note_unmapped("caller_party", v),
+            }
+        }
+
+        let responder = self.responder_type(row);
+        let has_unit = responder.is_some() || self.layout.get(SourceField::UnitId).is_none();
+        let busy = unit_busy(dispatched.map(|t| t.utc_us), cleared.map(|t| t.utc_us));
+        let ym = self.ym(received.local_us);
+
+        let (district, beat, address) =
+            (self.field(row, SourceField::District), self.field(row, SourceField::Beat), self.field(row, SourceField::Address));
+        Ok(Some(CallRow {
+            call_id: buf.push_str(Some(call_id)),
+            initial_type: buf.push_str(initial),
+            final_type: buf.push_str(fin),
+            basis_final,
+            category,
+            type_mapped,
+            priority_raw: buf.push_str(priority_raw),
+            priority,
+            call_source,
+            self_initiated,
+            caller_party,
+            third_party_p,
+            disposition_raw: buf.push_str(disposition_raw),
+            disposition,
+            district: buf.push_str(district),
+            beat: buf.push_str(beat),
+            address: buf.push_str(address),
+            received_utc: received.utc_us,
+            received_local: received.local_us,
+            dispatched: dispatched.map(|t| t.utc_us),
+            arrived: arrived.map(|t| t.utc_us),
+            cleared: cleared.map(|t| t.utc_us),
+            units: has_unit as i32,
+            responder_type: responder.unwrap_or(NONE32),
+            community_responder: responder == Some(self.cr),
+            busy_minutes: busy,
+            flags,
+            ym,
+        }))
+    }
+}
+
+/// One unit's busy time, dispatch → clear, in minutes; implausible spans (negative, > 24 h) are dropped.
+fn unit_busy(dispatched: Option<i64>, cleared: Option<i64>) -> Option<f64> {
+    let (d, c) = (dispatched?, cleared?);
+    let m = (c - d) as f64 / 60_000_000.0;
+    (0.0..=1440.0).contains(&m).then_some(m)
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// Fold a later unit row into its incident: first dispatch, first arrival, last clear, units, busy time.
+fn merge_unit(into: &mut CallRow, unit: &CallRow) {
+    into.dispatched = min_opt(into.dispatched, unit.dispatched);
+    into.arrived = min_opt(into.arrived, unit.arrived);
+    into.cleared = match (into.cleared, unit.cleared) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    };
+    into.units += unit.units;
+    into.community_responder |= unit.community_responder;
+    if into.responder_type == NONE32 {
+        into.responder_type = unit.responder_type;
+    }
+    into.busy_minutes = match (into.busy_minutes, unit.busy_minutes) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, None) => a,
+        (None, b) => b,
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arrow batches
+
+fn build_batches(buf: &CallBuffer, rows: &[CallRow], vocab: &Interner, source: &str, ingest_id: &str) -> Result<Vec<(i32, RecordBatch)>> {
+    // Rows are roughly time-ordered: group indices by partition month.
+    let mut parts: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        parts.entry(r.ym).or_default().push(i);
+    }
+    let mut out = Vec::with_capacity(parts.len());
+    for (ym, idx) in parts {
+        out.push((ym, build_batch(buf, rows, &idx, vocab, source, ingest_id)?));
+    }
+    Ok(out)
+}
+
+fn str_col<'b>(rows: &[CallRow], idx: &[usize], f: impl Fn(&CallRow) -> Option<&'b str>) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(idx.len(), idx.len() * 8);
+    for &i in idx {
+        b.append_option(f(&rows[i]));
+    }
+    Arc::new(b.finish())
+}
+
+fn build_batch(buf: &CallBuffer, rows: &[CallRow], idx: &[usize], vocab: &Interner, source: &str, ingest_id: &str) -> Result<RecordBatch> {
+    let n = idx.len();
+    let sp = |f: fn(&CallRow) -> Span| str_col(rows, idx, |r| buf.str(f(r)));
+    let voc = |f: fn(&CallRow) -> u32| {
+        str_col(rows, idx, |r| {
+            let v = f(r);
+            (v != NONE32).then(|| vocab.get(v))
+        })
+    };
+    let ts = |f: &dyn Fn(&CallRow) -> Option<i64>, utc: bool| -> ArrayRef {
+        let mut b = TimestampMicrosecondBuilder::with_capacity(n);
+        for &i in idx {
+            b.append_option(f(&rows[i]));
+        }
+        let a = b.finish();
+        Arc::new(if utc { a.with_timezone("UTC") } else { a })
+    };
+    let boolean = |f: &dyn Fn(&CallRow) -> bool| -> ArrayRef {
+        let mut b = BooleanBuilder::with_capacity(n);
+        for &i in idx {
+            b.append_value(f(&rows[i]));
+        }
+        Arc::new(b.finish())
+    };
+    let i32s = |f: &dyn Fn(&CallRow) -> Option<i32>| -> ArrayRef {
+        let mut b = Int32Builder::with_capacity(n);
+        for &i in idx {
+            b.append_option(f(&rows[i]));
+        }
+        Arc::new(b.finish())
+    };
+    let f64s = |f: &dyn Fn(&CallRow) -> Option<f64>| -> ArrayRef {
+        let mut b = Float64Builder::with_capacity(n);
+        for &i in idx {
+            b.append_option(f(&rows[i]));
+        }
+        Arc::new(b.finish())
+    };
+    let constant = |v: &str| -> ArrayRef { Arc::new(datafusion::arrow::array::StringArray::from(vec![v; n])) };
+    let mut cols: Vec<ArrayRef> = vec![
+        sp(|r| r.call_id),
+        constant(source),
+        constant(ingest_id),
+        ts(&|r| Some(r.received_utc), true),
+        ts(&|r| Some(r.received_local), false),
+        ts(&|r| r.dispatched, true),
+        ts(&|r| r.arrived, true),
+        ts(&|r| r.cleared, true),
+        sp(|r| r.initial_type),
+        sp(|r| r.final_type),
+        sp(|r| if r.basis_final { r.final_type } else { r.initial_type }),
+        voc(|r| r.category),
+        boolean(&|r| r.type_mapped),
+        sp(|r| r.priority_raw),
+        i32s(&|r| r.priority),
+        voc(|r| r.call_source),
+        boolean(&|r| r.self_initiated),
+        voc(|r| r.caller_party),
+        f64s(&|r| r.third_party_p),
+        sp(|r| r.disposition_raw),
+        voc(|r| r.disposition),
+        sp(|r| r.district),
+        sp(|r| r.beat),
+        sp(|r| r.address),
+        i32s(&|r| Some(r.units)),
+        voc(|r| r.responder_type),
+        boolean(&|r| r.community_responder),
+        f64s(&|r| r.busy_minutes),
+    ];
+    for k in 0..FLAGS.len() {
+        cols.push(boolean(&|r| r.flags & (1 << k) != 0));
+    }
+    Ok(RecordBatch::try_new(schema::call_file_schema(), cols)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing (on its own thread: Parquet encoding overlaps parsing)
+
+enum WriteMsg {
+    Calls(i32, RecordBatch),
+    Rejects(RecordBatch),
+}
+
+struct PartitionWriter {
+    staging: PathBuf,
+    ingest_id: String,
+    props: WriterProperties,
+    open: BTreeMap<i32, (PathBuf, ArrowWriter<std::fs::File>)>,
+    rejects: Option<(PathBuf, ArrowWriter<std::fs::File>)>,
+    staged: Vec<PathBuf>,
+    seq: usize,
+    /// Encoded-but-unflushed bytes allowed across open writers before the largest is flushed.
+    budget: usize,
+}
+
+impl PartitionWriter {
+    fn rel_path(&mut self, ym: i32) -> PathBuf {
+        self.seq += 1;
+        let (y, m) = (ym.div_euclid(12), ym.rem_euclid(12) + 1);
+        PathBuf::from(format!("calls/year={y}/month={m:02}/part-{}-{:04}.parquet", self.ingest_id, self.seq))
+    }
+
+    fn write(&mut self, msg: WriteMsg) -> Result<()> {
+        match msg {
+            WriteMsg::Calls(ym, batch) => {
+                if !self.open.contains_key(&ym) {
+                    let rel = self.rel_path(ym);
+                    let abs = self.staging.join(&rel);
+                    std::fs::create_dir_all(abs.parent().unwrap()).ctx(|| format!("creating {}", abs.display()))?;
+                    let f = std::fs::File::create(&abs).ctx(|| format!("creating {}", abs.display()))?;
+                    let w = ArrowWriter::try_new(f, schema::call_file_schema(), Some(self.props.clone()))?;
+                    self.staged.push(rel.clone());
+                    self.open.insert(ym, (rel, w));
+                }
+                self.open.get_mut(&ym).unwrap().1.write(&batch)?;
+                let total: usize = self.open.values().map(|(_, w)| w.in_progress_size()).sum();
+                if total > self.budget {
+                    if let Some((_, w)) = self.open.values_mut().max_by_key(|(_, w)| w.in_progress_size()) {
+                        w.flush()?;
+                    }
+                }
+            }
+            WriteMsg::Rejects(batch) => {
+                if self.rejects.is_none() {
+                    let rel = PathBuf::from(format!("rejects/part-{}.parquet", self.ingest_id));
+                    let abs = self.staging.join(&rel);
+                    std::fs::create_dir_all(abs.parent().unwrap()).ctx(|| format!("creating {}", abs.display()))?;
+                    let f = std::fs::File::create(&abs).ctx(|| format!("creating {}", abs.display()))?;
+                    self.rejects = Some((rel.clone(), ArrowWriter::try_new(f, schema::reject_schema(), Some(self.props.clone()))?));
+                    self.staged.push(rel);
+                }
+                self.rejects.as_mut().unwrap().1.write(&batch)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<PathBuf>> {
+        for (_, (_, w)) in std::mem::take(&mut self.open) {
+            w.close()?;
+        }
+        if let Some((_, w)) = self.rejects.take() {
+            w.close()?;
+        }
+        Ok(self.staged)
+    }
+}
+
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
+        .set_max_row_group_row_count(Some(131_072))
+        .set_created_by(format!("callsift {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+fn new_ingest_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let mix = (nanos as u64) ^ ((std::process::id() as u64) << 40);
+    format!("{:012x}", mix & 0xffff_ffff_ffff)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver
+
+/// Ingest one file into the warehouse. A bad row is rejected, never fatal; a file that cannot be
+/// read at all (missing, wrong profile) is an error and leaves the warehouse untouched.
+pub async fn ingest_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptions) -> Result<IngestOutcome> {
+    let started = WallClock::now();
+    let (staging, mut record, staged) = match stage_file(wh, profile, path, opts)? {
+        Staged::Done(outcome) => return Ok(outcome),
+        Staged::Ready { staging, record, staged } => (staging, record, staged),
+    };
+    record.duplicate_call_ids = count_duplicate_ids(&staging.join("calls")).await?;
+    wh.commit_ingest(&staging, record.clone(), &staged)?;
+    Ok(IngestOutcome::Ingested { record, seconds: started.elapsed().as_secs_f64() })
+}
+
+enum Staged {
+    Done(IngestOutcome),
+    Ready { staging: PathBuf, record: IngestRecord, staged: Vec<PathBuf> },
+}
+
+/// Call ids that occur more than once in the staged files (exact, by DataFusion, spilling if large).
+async fn count_duplicate_ids(dir: &Path) -> Result<u64> {
+    if warehouse::parquet_files(dir).is_empty() {
+        return Ok(0);
+    }
+    let ctx = crate::report::new_context();
+    ctx.register_parquet("staged", &format!("{}/", dir.display()), datafusion::prelude::ParquetReadOptions::default()).await?;
+    let batches = ctx
+        .sql("SELECT count(*) AS n FROM (SELECT call_id FROM staged GROUP BY call_id HAVING count(*) > 1)")
+        .await?
+        .collect()
+        .await?;
+    let n = batches
+        .first()
+        .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().map(|a| a.value(0)))
+        .unwrap_or(0);
+    Ok(n as u64)
+}
+
+/// Parse and write one file into a staging directory (nothing visible in the warehouse yet).
+fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptions) -> Result<Staged> {
+    let started = WallClock::now();
+    let meta = std::fs::metadata(path).map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot read: {e}") })?;
+    let display = path.display().to_string();
+
+    // Idempotence: the same bytes twice change nothing. Hash up front only when a same-sized file is
+    // already in the manifest (cheap), otherwise hash while parsing.
+    let manifest = wh.manifest()?;
+    if manifest.ingests.iter().any(|r| r.bytes == meta.len()) {
+        let sha = file_sha256(path)?;
+        if let Some(r) = manifest.ingests.iter().find(|r| r.sha256 == sha) {
+            return Ok(Staged::Done(IngestOutcome::AlreadyIngested { file: display, sha256: sha, ingest_id: r.ingest_id.clone() }));
+        }
+    }
+
+    let ingest_id = new_ingest_id();
+    let staging = wh.staging(&format!("ingest-{ingest_id}"))?;
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let file = std::fs::File::open(path).map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot open: {e}") })?;
+    let reader = HashingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: Sha256::new(), bytes: bytes_read.clone() };
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .delimiter(profile.delimiter)
+        .buffer_capacity(1 << 20)
+        .from_reader(reader);
+
+    let header_rec = csv
+        .byte_headers()
+        .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot read the header: {e}") })?
+        .clone();
+    let mut scratch = String::new();
+    let header: Vec<String> = header_rec
+        .iter()
+        .map(|b| match std::str::from_utf8(b) {
+            Ok(s) if profile.encoding == Encoding::Utf8 || b.is_ascii() => s.trim_start_matches('\u{feff}').trim().to_string(),
+            _ => {
+                decode_1252(b, &mut scratch);
+                scratch.trim().to_string()
+            }
+        })
+        .collect();
+    let layout = profile.resolve(&header);
+    layout.check_required(path)?;
+
+    let (tx, rx) = std::sync::mpsc::sync_channel::<WriteMsg>(4);
+    let mut pw = PartitionWriter {
+        staging: staging.clone(),
+        ingest_id: ingest_id.clone(),
+        props: writer_properties(),
+        open: BTreeMap::new(),
+        rejects: None,
+        staged: Vec::new(),
+        seq: 0,
+        budget: 96 << 20,
+    };
+    let writer = std::thread::Builder::new()
+        .name("callsift-writer".into())
+        .spawn(move || -> Result<Vec<PathBuf>> {
+            for msg in rx {
+                pw.write(msg)?;
+            }
+            pw.finish()
+        })
+        .ctx(|| "starting writer thread".into())?;
+
+    let progress = progress_bar(opts.progress, meta.len());
+    let mut parser = RowParser::new(profile, layout, header);
+    let mut rejects = Rejects::new(&ingest_id, &display);
+    let mut counts = Counts::default();
+    let mut buf = CallBuffer::new();
+    let merge = profile.merge_window.map(|w| w.max(opts.batch_size));
+    let batch_size = merge.unwrap_or(opts.batch_size);
+    let mut rec = csv::ByteRecord::new();
+    let mut decoded: Vec<String> = Vec::new();
+    let mut send_err: Option<Error> = None;
+
+    let emit = |buf: &mut CallBuffer, n: usize, parser: &RowParser, last: bool| -> Result<()> {
+        let n = n.min(buf.rows.len());
+        if n == 0 {
+            return Ok(());
+        }
+        for (ym, b) in build_batches(buf, &buf.rows[..n], &parser.vocab, &profile.name, &ingest_id)? {
+            if tx.send(WriteMsg::Calls(ym, b)).is_err() {
+                return Err(Error::Warehouse { dir: wh.dir.clone(), message: "writer thread stopped".into() });
+            }
+        }
+        if !last {
+            buf.drain_front(n, merge.is_some());
+        }
+        Ok(())
+    };
+
+    loop {
+        match csv.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // The csv crate only fails on I/O here (byte records skip UTF-8 checks).
+                drop(progress);
+                return Err(Error::Input { file: path.to_path_buf(), message: format!("read failed near line {}: {e}", csv.position().line()) });
+            }
+        }
+        counts.rows_read += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let utf8 = match profile.encoding {
+            Encoding::Utf8 => std::str::from_utf8(rec.as_slice()).is_ok(),
+            Encoding::Windows1252 => rec.as_slice().is_ascii(),
+        };
+        let row = if utf8 {
+            Row::Bytes(&rec)
+        } else {
+            decoded.resize(rec.len(), String::new());
+            for (i, f) in rec.iter().enumerate() {
+                match (profile.encoding, std::str::from_utf8(f)) {
+                    (Encoding::Utf8, Ok(s)) => {
+                        decoded[i].clear();
+                        decoded[i].push_str(s);
+                    }
+                    _ => decode_1252(f, &mut decoded[i]),
+                }
+            }
+            Row::Decoded(&decoded[..rec.len()])
+        };
+        match parser.parse(&row, &mut buf) {
+            Ok(Some(call)) => {
+                let existing = if merge.is_some() { buf.find(buf.str(call.call_id).unwrap_or("")) } else { None };
+                match existing {
+                    Some(i) => {
+                        if !call.type_mapped {
+                            parser.unmerge_unmapped(&buf, &call);
+                        }
+                        merge_unit(&mut buf.rows[i], &call);
+                        // The unit row's strings are no longer needed.
+                        buf.arena.truncate(call.call_id.start as usize);
+                        counts.unit_rows_merged += 1;
+                    }
+                    None => {
+                        buf.rows.push(call);
+                        if merge.is_some() {
+                            buf.index_row(buf.rows.len() - 1);
+                        }
+                        counts.calls_kept += 1;
+                    }
+                }
+            }
+            Ok(None) => {
+                counts.non_calls_dropped += 1;
+            }
+            Err(r) => {
+                let record = row.joined(profile.delimiter);
+                rejects.push(line, r.code, r.column.as_deref(), &r.reason, &record);
+                if rejects.len >= 8192 {
+                    let b = rejects.finish_batch()?;
+                    if tx.send(WriteMsg::Rejects(b)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        // Merge window: keep the newest `batch_size` incidents open, emit older ones.
+        let high = if merge.is_some() { 2 * batch_size } else { batch_size };
+        if buf.rows.len() >= high {
+            let n = buf.rows.len() - if merge.is_some() { batch_size } else { 0 };
+            if let Err(e) = emit(&mut buf, n, &parser, false) {
+                send_err = Some(e);
+                break;
+            }
+        }
+        if counts.rows_read % 16_384 == 0 {
+            if let Some(pb) = &progress {
+                pb.set_position(bytes_read.load(Ordering::Relaxed));
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                pb.set_message(format!("{} rows, {:.0} rows/s", counts.rows_read, counts.rows_read as f64 / secs));
+            }
+        }
+    }
+    if send_err.is_none() {
+        let n = buf.rows.len();
+        if let Err(e) = emit(&mut buf, n, &parser, true) {
+            send_err = Some(e);
+        }
+    }
+    if send_err.is_none() && rejects.len > 0 {
+        let b = rejects.finish_batch()?;
+        let _ = tx.send(WriteMsg::Rejects(b));
+    }
+    drop(tx);
+    let staged = writer.join().map_err(|_| Error::Warehouse { dir: wh.dir.clone(), message: "writer thread panicked".into() })??;
+    if let Some(e) = send_err {
+        return Err(e);
+    }
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+
+    let HashingReader { hasher, .. } = csv.into_inner();
+    let sha256 = warehouse::hex(&hasher.finalize());
+    let manifest = wh.manifest()?;
+    if let Some(r) = manifest.ingests.iter().find(|r| r.sha256 == sha256) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Ok(Staged::Done(IngestOutcome::AlreadyIngested { file: display, sha256, ingest_id: r.ingest_id.clone() }));
+    }
+
+    let mut unmapped_types: Vec<UnmappedType> =
+        parser.unmapped_types.into_iter().map(|(raw_type, rows)| UnmappedType { raw_type, rows }).collect();
+    unmapped_types.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.raw_type.cmp(&b.raw_type)));
+    let unmapped_values = parser
+        .unmapped_values
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().collect::<BTreeMap<_, _>>()))
+        .collect();
+    let record = IngestRecord {
+        ingest_id,
+        file: display,
+        sha256,
+        bytes: meta.len(),
+        profile: profile.name.clone(),
+        profile_sha256: profile.sha256.clone(),
+        ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        rows_read: counts.rows_read,
+        calls_kept: counts.calls_kept,
+        rows_rejected: rejects.total,
+        unit_rows_merged: counts.unit_rows_merged,
+        non_calls_dropped: counts.non_calls_dropped,
+        rejects_by_reason: rejects.by_reason,
+        unmapped_types,
+        unmapped_values,
+        duplicate_call_ids: 0,
+        files: Vec::new(),
+    };
+    debug_assert_eq!(record.rows_read, record.calls_kept + record.rows_rejected + record.unit_rows_merged + record.non_calls_dropped);
+    Ok(Staged::Ready { staging, record, staged })
+}
+
+fn progress_bar(enabled: bool, len: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}")
+            .expect("valid template"),
+    );
+    Some(pb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(id_span: Span) -> CallRow {
+        CallRow {
+            call_id: id_span,
+            initial_type: NULL_SPAN,
+            final_type: NULL_SPAN,
+            basis_final: false,
+            category: NONE32,
+            type_mapped: false,
+            priority_raw: NULL_SPAN,
+            priority: None,
+            call_source: 0,
+            self_initiated: false,
+            caller_party: 0,
+            third_party_p: None,
+            disposition_raw: NULL_SPAN,
+            disposition: NONE32,
+            district: NULL_SPAN,
+            beat: NULL_SPAN,
+            address: NULL_SPAN,
+            received_utc: 0,
+            received_local: 0,
+            dispatched: None,
+            arrived: None,
+            cleared: None,
+            units: 1,
+            responder_type: 1,
+            community_responder: false,
+            busy_minutes: None,
+            flags: 0,
+            ym: 0,
+        }
+    }
+
+    #[test]
+    fn merge_keeps_first_dispatch_first_arrival_last_clear() {
+        let m = 60_000_000;
+        let mut a = call(NULL_SPAN);
+        a.dispatched = Some(10 * m);
+        a.arrived = None;
+        a.cleared = Some(40 * m);
+        a.busy_minutes = Some(30.0);
+        let mut b = call(NULL_SPAN);
+        b.dispatched = Some(5 * m);
+        b.arrived = Some(12 * m);
+        b.cleared = Some(50 * m);
+        b.busy_minutes = Some(45.0);
+        b.community_responder = true;
+        merge_unit(&mut a, &b);
+        assert_eq!(a.dispatched, Some(5 * m));
+        assert_eq!(a.arrived, Some(12 * m));
+        assert_eq!(a.cleared, Some(50 * m));
+        assert_eq!(a.units, 2);
+        assert_eq!(a.busy_minutes, Some(75.0));
+        assert!(a.community_responder);
+    }
+
+    #[test]
+    fn buffer_finds_and_reindexes_after_drain() {
+        let mut buf = CallBuffer::new();
+        for id in ["A", "B", "C", "D"] {
+            let sp = buf.push_str(Some(id));
+            buf.rows.push(call(sp));
+            buf.index_row(buf.rows.len() - 1);
+        }
+        assert_eq!(buf.find("C"), Some(2));
+        buf.drain_front(2, true);
+        assert_eq!(buf.find("A"), None);
+        assert_eq!(buf.find("C"), Some(0));
+        assert_eq!(buf.find("D"), Some(1));
+        assert_eq!(buf.str(buf.rows[1].call_id), Some("D"));
+    }
+
+    #[test]
+    fn unit_busy_rejects_implausible_spans() {
+        let m = 60_000_000;
+        assert_eq!(unit_busy(Some(0), Some(30 * m)), Some(30.0));
+        assert_eq!(unit_busy(Some(30 * m), Some(0)), None);
+        assert_eq!(unit_busy(Some(0), Some(2000 * m)), None);
+        assert_eq!(unit_busy(None, Some(0)), None);
+    }
+}

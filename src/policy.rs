@@ -1,0 +1,576 @@
+//! Policies: which calls a community responder could take, as data.
+//!
+//! A policy (TOML, see docs/policy.md) names a denominator rule, an insufficient-information rule,
+//! disqualifiers, a scope, limitations and scenarios. Every rule is a SQL boolean expression over the
+//! `calls` table, checked against the call schema when the policy loads and evaluated by DataFusion —
+//! no rule is a Rust branch. Outcomes are kept apart, in this order (first match wins):
+//! `excluded_self_initiated`, `out_of_hours`, `out_of_area`, `insufficient_info`,
+//! `disqualified:<rule>`, `out_of_scope`, `limited:<limitation>`, `eligible`.
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::DFSchema;
+use datafusion::logical_expr::ExprSchemable;
+use datafusion::prelude::SessionContext;
+use serde::Deserialize;
+
+use crate::assets::{self, Asset};
+use crate::error::{Error, Result};
+use crate::schema;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleToml {
+    name: String,
+    #[serde(default)]
+    description: String,
+    when: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScopeToml {
+    #[serde(default)]
+    description: String,
+    when: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitationToml {
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// Rule limitations: calls the program would not take.
+    excludes: Option<String>,
+    /// Where the deciding fact is not recorded (e.g. caller relationship)...
+    unknown: Option<String>,
+    /// ...the probability that the call would be excluded (0..1): an estimate, with bounds.
+    likelihood: Option<String>,
+    /// Service hours, local time, `HH:MM-HH:MM` (may cross midnight).
+    hours: Option<String>,
+    /// Service area: calls whose `district` is listed.
+    districts: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioToml {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    limitations: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyToml {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_max_unmapped")]
+    max_unmapped_share: f64,
+    /// Calls that are police activity, not calls from the public (removed from the denominator).
+    self_initiated: RuleBody,
+    insufficient_info: RuleBody,
+    #[serde(default, rename = "disqualifier")]
+    disqualifiers: Vec<RuleToml>,
+    scope: ScopeToml,
+    #[serde(default, rename = "limitation")]
+    limitations: Vec<LimitationToml>,
+    /// Limitations `--scenarios all` combines (default: every rule limitation).
+    combine: Option<Vec<String>>,
+    #[serde(default, rename = "scenario")]
+    scenarios: Vec<ScenarioToml>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleBody {
+    #[serde(default)]
+    description: String,
+    when: String,
+}
+
+fn default_max_unmapped() -> f64 {
+    0.02
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub name: String,
+    pub description: String,
+    /// SQL boolean expression over `calls`.
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LimitationKind {
+    /// Excludes calls where `excludes` holds; where `unknown` holds, excludes with probability
+    /// `likelihood` (an estimate).
+    Rule { excludes: String, unknown: Option<String>, likelihood: Option<String> },
+    /// Outcome `out_of_hours`: calls received outside [start, end) local time (minutes after midnight).
+    Hours { start: u32, end: u32 },
+    /// Outcome `out_of_area`.
+    Area { districts: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limitation {
+    pub name: String,
+    pub description: String,
+    pub kind: LimitationKind,
+}
+
+impl Limitation {
+    /// The SQL expression that is true when this limitation removes the call (for certain).
+    pub fn excludes_sql(&self) -> String {
+        match &self.kind {
+            LimitationKind::Rule { excludes, .. } => excludes.clone(),
+            LimitationKind::Hours { start, end } => {
+                let m = "(CAST(date_part('hour', received_local) AS INT) * 60 + CAST(date_part('minute', received_local) AS INT))";
+                if start <= end {
+                    format!("NOT ({m} >= {start} AND {m} < {end})")
+                } else {
+                    // Crosses midnight, e.g. 09:00–01:00.
+                    format!("NOT ({m} >= {start} OR {m} < {end})")
+                }
+            }
+            LimitationKind::Area { districts } => {
+                let list = districts.iter().map(|d| format!("'{}'", d.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+                format!("NOT (district IN ({list}))")
+            }
+        }
+    }
+
+    /// Outcome text when this limitation removes a call.
+    pub fn outcome(&self) -> String {
+        match self.kind {
+            LimitationKind::Hours { .. } => "out_of_hours".into(),
+            LimitationKind::Area { .. } => "out_of_area".into(),
+            LimitationKind::Rule { .. } => format!("limited:{}", self.name),
+        }
+    }
+
+    pub fn is_rule(&self) -> bool {
+        matches!(self.kind, LimitationKind::Rule { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// Indexes into `Policy::limitations`, in policy order.
+    pub limitations: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    pub description: String,
+    pub origin: PathBuf,
+    pub sha256: String,
+    pub max_unmapped_share: f64,
+    pub self_initiated: Rule,
+    pub insufficient_info: Rule,
+    pub disqualifiers: Vec<Rule>,
+    pub scope: Rule,
+    pub limitations: Vec<Limitation>,
+    pub combine: Vec<usize>,
+    pub scenarios: Vec<Scenario>,
+}
+
+fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+impl Policy {
+    pub fn load(name_or_path: &str) -> Result<Policy> {
+        let asset = assets::resolve("policies", name_or_path, ".toml").ok_or_else(|| {
+            Error::Usage(format!(
+                "no policy `{name_or_path}`: not a readable file and not a known policy (known: {})",
+                assets::list("policies", ".toml").join(", ")
+            ))
+        })?;
+        Policy::from_asset(&asset)
+    }
+
+    /// Parse and check structure (names, references, hours). Expressions are checked by [`Policy::validate`].
+    pub fn from_asset(asset: &Asset) -> Result<Policy> {
+        let file = &asset.origin;
+        let t: PolicyToml = toml::from_str(&asset.text).map_err(|e| {
+            let key = e.span().map(|s| format!("at byte {}", s.start)).unwrap_or_else(|| "toml".into());
+            Error::config(file, key, e.message().to_string())
+        })?;
+        let mut names = BTreeSet::new();
+        let mut check_name = |kind: &str, n: &str| -> Result<()> {
+            if !valid_name(n) {
+                return Err(Error::config(file, format!("{kind} `{n}`"), "names use letters, digits and _ only"));
+            }
+            if !names.insert(format!("{kind}:{n}")) {
+                return Err(Error::config(file, format!("{kind} `{n}`"), "duplicate name"));
+            }
+            Ok(())
+        };
+        let mut disqualifiers = Vec::new();
+        for d in t.disqualifiers {
+            check_name("disqualifier", &d.name)?;
+            disqualifiers.push(Rule { name: d.name, description: d.description, sql: d.when });
+        }
+        let mut limitations = Vec::new();
+        for l in t.limitations {
+            check_name("limitation", &l.name)?;
+            let key = format!("limitation `{}`", l.name);
+            let kind = match (&l.excludes, &l.hours, &l.districts) {
+                (Some(e), None, None) => {
+                    if l.unknown.is_some() != l.likelihood.is_some() {
+                        return Err(Error::config(file, key, "`unknown` and `likelihood` go together"));
+                    }
+                    LimitationKind::Rule { excludes: e.clone(), unknown: l.unknown.clone(), likelihood: l.likelihood.clone() }
+                }
+                (None, Some(h), None) => {
+                    let (a, b) = h.split_once('-').ok_or_else(|| Error::config(file, &key, format!("hours: expected `HH:MM-HH:MM`, found `{h}`")))?;
+                    let (start, end) = (parse_hhmm(a), parse_hhmm(b));
+                    match (start, end) {
+                        (Some(s), Some(e)) if s != e => LimitationKind::Hours { start: s, end: e % 1440 },
+                        _ => return Err(Error::config(file, key, format!("hours: expected `HH:MM-HH:MM` with different ends, found `{h}`"))),
+                    }
+                }
+                (None, None, Some(d)) if !d.is_empty() => LimitationKind::Area { districts: d.clone() },
+                _ => {
+                    return Err(Error::config(file, key, "expected exactly one of `excludes` (a SQL rule), `hours` or a non-empty `districts` list"))
+                }
+            };
+            if !matches!(kind, LimitationKind::Rule { .. }) && (l.unknown.is_some() || l.likelihood.is_some()) {
+                return Err(Error::config(file, format!("limitation `{}`", l.name), "`unknown`/`likelihood` apply to `excludes` rules only"));
+            }
+            limitations.push(Limitation { name: l.name, description: l.description, kind });
+        }
+        let index_of = |n: &str, key: &str| -> Result<usize> {
+            limitations.iter().position(|l| l.name == n).ok_or_else(|| {
+                Error::config(
+                    file,
+                    key,
+                    format!("unknown limitation `{n}`; defined: {}", limitations.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")),
+                )
+            })
+        };
+        let combine = match &t.combine {
+            Some(c) => c.iter().map(|n| index_of(n, "combine")).collect::<Result<Vec<_>>>()?,
+            None => (0..limitations.len()).filter(|&i| limitations[i].is_rule()).collect(),
+        };
+        let mut scenarios = Vec::new();
+        for s in t.scenarios {
+            check_name("scenario", &s.name)?;
+            let key = format!("scenario `{}`", s.name);
+            let mut idx = s.limitations.iter().map(|n| index_of(n, &key)).collect::<Result<Vec<_>>>()?;
+            idx.sort();
+            idx.dedup();
+            scenarios.push(Scenario { name: s.name, description: s.description, limitations: idx });
+        }
+        if scenarios.is_empty() {
+            return Err(Error::config(file, "scenario", "define at least one [[scenario]]"));
+        }
+        if !(0.0..=1.0).contains(&t.max_unmapped_share) {
+            return Err(Error::config(file, "max_unmapped_share", format!("expected a share 0..1, found {}", t.max_unmapped_share)));
+        }
+        Ok(Policy {
+            name: t.name,
+            description: t.description,
+            origin: file.clone(),
+            sha256: crate::warehouse::sha256_hex(asset.text.as_bytes()),
+            max_unmapped_share: t.max_unmapped_share,
+            self_initiated: Rule { name: "self_initiated".into(), description: t.self_initiated.description, sql: t.self_initiated.when },
+            insufficient_info: Rule { name: "insufficient_info".into(), description: t.insufficient_info.description, sql: t.insufficient_info.when },
+            disqualifiers,
+            scope: Rule { name: "scope".into(), description: t.scope.description, sql: t.scope.when },
+            limitations,
+            combine,
+            scenarios,
+        })
+    }
+
+    /// Every expression in the policy with a label naming where it is (for errors and `explain`).
+    pub fn expressions(&self) -> Vec<(String, String, DataType)> {
+        let mut v = vec![
+            ("self_initiated".to_string(), self.self_initiated.sql.clone(), DataType::Boolean),
+            ("insufficient_info".to_string(), self.insufficient_info.sql.clone(), DataType::Boolean),
+        ];
+        for d in &self.disqualifiers {
+            v.push((format!("disqualifier `{}`", d.name), d.sql.clone(), DataType::Boolean));
+        }
+        v.push(("scope".to_string(), self.scope.sql.clone(), DataType::Boolean));
+        for l in &self.limitations {
+            v.push((format!("limitation `{}`", l.name), l.excludes_sql(), DataType::Boolean));
+            if let LimitationKind::Rule { unknown: Some(u), likelihood: Some(p), .. } = &l.kind {
+                v.push((format!("limitation `{}` unknown", l.name), u.clone(), DataType::Boolean));
+                v.push((format!("limitation `{}` likelihood", l.name), p.clone(), DataType::Float64));
+            }
+        }
+        v
+    }
+
+    /// Check every expression against the call schema: it must parse, name known columns, and have
+    /// the right type. Errors name the policy file and the rule.
+    pub fn validate(&self) -> Result<()> {
+        let ctx = SessionContext::new();
+        let df_schema = DFSchema::try_from(schema::call_table_schema().as_ref().clone())?;
+        for (label, sql, want) in self.expressions() {
+            let expr = ctx
+                .parse_sql_expr(&sql, &df_schema)
+                .map_err(|e| Error::config(&self.origin, &label, format!("`{sql}` is not a valid expression: {}", first_line(&e.to_string()))))?;
+            let got = expr
+                .get_type(&df_schema)
+                .map_err(|e| Error::config(&self.origin, &label, format!("`{sql}`: {}", first_line(&e.to_string()))))?;
+            let ok = match want {
+                DataType::Boolean => got == DataType::Boolean || got == DataType::Null,
+                _ => got.is_numeric() || got == DataType::Null,
+            };
+            if !ok {
+                let expected = if want == DataType::Boolean { "a boolean (true/false) expression" } else { "a number 0..1" };
+                return Err(Error::config(&self.origin, &label, format!("`{sql}` is {got}, expected {expected}")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn scenario(&self, name: &str) -> Option<&Scenario> {
+        self.scenarios.iter().find(|s| s.name == name)
+    }
+
+    /// Every combination of the `combine` limitations (2^n scenarios), named by what they add, plus
+    /// the policy's named scenarios that are not already among them.
+    pub fn all_combinations(&self) -> Vec<Scenario> {
+        let n = self.combine.len();
+        let mut out = Vec::new();
+        for mask in 0..(1u32 << n) {
+            let lims: Vec<usize> = (0..n).filter(|b| mask & (1 << b) != 0).map(|b| self.combine[b]).collect();
+            let mut sorted = lims.clone();
+            sorted.sort();
+            let name = if lims.is_empty() {
+                "none".to_string()
+            } else {
+                lims.iter().map(|&i| self.limitations[i].name.as_str()).collect::<Vec<_>>().join("+")
+            };
+            // Reuse the policy's own name for the same set (e.g. `broad`, `narrowest`).
+            let named = self.scenarios.iter().find(|s| s.limitations == sorted);
+            out.push(Scenario {
+                name: named.map(|s| s.name.clone()).unwrap_or(name),
+                description: named.map(|s| s.description.clone()).unwrap_or_default(),
+                limitations: sorted,
+            });
+        }
+        for s in &self.scenarios {
+            if !out.iter().any(|o| o.limitations == s.limitations) {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+
+    /// Scenarios selected on the command line: `None`/empty = the policy's own, `all` = every
+    /// combination, otherwise a comma list of names.
+    pub fn select(&self, spec: Option<&str>) -> Result<Vec<Scenario>> {
+        match spec.map(str::trim) {
+            None | Some("") => Ok(self.scenarios.clone()),
+            Some("all") => Ok(self.all_combinations()),
+            Some(list) => list
+                .split(',')
+                .map(|n| {
+                    let n = n.trim();
+                    self.scenario(n).cloned().ok_or_else(|| {
+                        Error::Usage(format!(
+                            "no scenario `{n}` in policy {} (defined: {}, or `all`)",
+                            self.name,
+                            self.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL generation: the policy becomes one query DataFusion runs over `calls`.
+
+/// `COALESCE((expr), false)`: a rule that cannot be evaluated (null input) does not fire.
+fn guard(sql: &str) -> String {
+    format!("COALESCE(({sql}), false)")
+}
+
+/// The per-call rule results: one boolean column per rule (`x_self`, `x_info`, `d_<n>`, `s_scope`,
+/// `l_<n>`, `u_<n>`) and one probability per estimated limitation (`p_<n>`).
+pub fn rules_select(policy: &Policy, source: &str) -> String {
+    let mut cols = vec![
+        "call_id".to_string(),
+        format!("{} AS x_self", guard(&policy.self_initiated.sql)),
+        format!("{} AS x_info", guard(&policy.insufficient_info.sql)),
+    ];
+    for (i, d) in policy.disqualifiers.iter().enumerate() {
+        cols.push(format!("{} AS d_{i}", guard(&d.sql)));
+    }
+    cols.push(format!("{} AS s_scope", guard(&policy.scope.sql)));
+    for (i, l) in policy.limitations.iter().enumerate() {
+        cols.push(format!("{} AS l_{i}", guard(&l.excludes_sql())));
+        if let LimitationKind::Rule { unknown: Some(u), likelihood: Some(p), .. } = &l.kind {
+            cols.push(format!("{} AS u_{i}", guard(u)));
+            cols.push(format!("LEAST(GREATEST(CAST(COALESCE(({p}), 0.5) AS DOUBLE), 0.0), 1.0) AS p_{i}"));
+        }
+    }
+    format!("SELECT {} FROM {source}", cols.join(",\n       "))
+}
+
+/// The outcome CASE for one scenario over the columns of [`rules_select`].
+pub fn outcome_case(policy: &Policy, scenario: &Scenario) -> String {
+    let mut arms = vec!["WHEN x_self THEN 'excluded_self_initiated'".to_string()];
+    // Hours and area come before everything else judged about the call.
+    for &i in &scenario.limitations {
+        if !policy.limitations[i].is_rule() {
+            arms.push(format!("WHEN l_{i} THEN '{}'", policy.limitations[i].outcome()));
+        }
+    }
+    arms.sort_by_key(|a| if a.contains("out_of_hours") { 1 } else if a.contains("out_of_area") { 2 } else { 0 });
+    arms.push("WHEN x_info THEN 'insufficient_info'".into());
+    for (i, d) in policy.disqualifiers.iter().enumerate() {
+        arms.push(format!("WHEN d_{i} THEN 'disqualified:{}'", d.name));
+    }
+    arms.push("WHEN NOT s_scope THEN 'out_of_scope'".into());
+    for &i in &scenario.limitations {
+        if policy.limitations[i].is_rule() {
+            arms.push(format!("WHEN l_{i} THEN '{}'", policy.limitations[i].outcome()));
+        }
+    }
+    format!("CASE {} ELSE 'eligible' END", arms.join(" "))
+}
+
+/// The estimated limitations of a scenario (those with `unknown` + `likelihood`).
+fn estimated(policy: &Policy, scenario: &Scenario) -> Vec<usize> {
+    scenario
+        .limitations
+        .iter()
+        .copied()
+        .filter(|&i| matches!(policy.limitations[i].kind, LimitationKind::Rule { unknown: Some(_), .. }))
+        .collect()
+}
+
+/// The full tagging query: one row per (call, scenario) with the eligibility schema's columns.
+pub fn tag_sql(policy: &Policy, scenarios: &[Scenario], source: &str) -> String {
+    let mut branches = Vec::new();
+    for s in scenarios {
+        let est = estimated(policy, s);
+        let any_unknown = if est.is_empty() { "false".to_string() } else { est.iter().map(|i| format!("u_{i}")).collect::<Vec<_>>().join(" OR ") };
+        let p = if est.is_empty() {
+            "1.0".to_string()
+        } else {
+            est.iter().map(|i| format!("(CASE WHEN u_{i} THEN 1.0 - p_{i} ELSE 1.0 END)")).collect::<Vec<_>>().join(" * ")
+        };
+        branches.push(format!(
+            "SELECT call_id, '{name}' AS scenario, {case} AS reason, ({any_unknown}) AS unknown, {p} AS p FROM r",
+            name = s.name,
+            case = outcome_case(policy, s)
+        ));
+    }
+    format!(
+        "WITH r AS ({rules}),\ns AS ({branches})\n\
+         SELECT call_id, scenario, reason = 'eligible' AS eligible, reason, split_part(reason, ':', 1) AS outcome,\n\
+                NULLIF(split_part(reason, ':', 2), '') AS rule,\n\
+                (reason = 'eligible' AND unknown) AS estimated,\n\
+                CAST(CASE WHEN reason = 'eligible' THEN p ELSE 0.0 END AS DOUBLE) AS p_eligible\n\
+         FROM s",
+        rules = rules_select(policy, source),
+        branches = branches.join("\nUNION ALL\n"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn policy_from(text: &str) -> Result<Policy> {
+        Policy::from_asset(&Asset { origin: PathBuf::from("p.toml"), text: text.to_string(), dir: None })
+    }
+
+    const BASE: &str = r#"
+name = "t"
+[self_initiated]
+when = "self_initiated"
+[insufficient_info]
+when = "NOT type_mapped"
+[[disqualifier]]
+name = "weapon"
+when = "weapon"
+[scope]
+when = "category = 'Behavioral Health' OR police_type"
+[[limitation]]
+name = "no_police_types"
+excludes = "police_type AND NOT bh_nexus"
+[[scenario]]
+name = "broad"
+"#;
+
+    fn err(extra: &str) -> String {
+        match policy_from(&format!("{BASE}{extra}")).and_then(|p| p.validate().map(|_| p)) {
+            Ok(_) => panic!("expected an error for {extra}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn validation_errors_name_the_rule() {
+        let e = err("[[disqualifier]]\nname = \"knives\"\nwhen = \"knife_flag\"\n");
+        assert!(e.contains("p.toml") && e.contains("disqualifier `knives`") && e.contains("knife_flag"), "{e}");
+        let e = err("[[disqualifier]]\nname = \"prio\"\nwhen = \"priority + 1\"\n");
+        assert!(e.contains("disqualifier `prio`") && e.contains("expected a boolean"), "{e}");
+        let e = err("[[disqualifier]]\nname = \"weapon\"\nwhen = \"violence\"\n");
+        assert!(e.contains("disqualifier `weapon`") && e.contains("duplicate"), "{e}");
+        let e = err("[[scenario]]\nname = \"x\"\nlimitations = [\"no_such\"]\n");
+        assert!(e.contains("scenario `x`") && e.contains("unknown limitation `no_such`"), "{e}");
+        let e = err("[[limitation]]\nname = \"hrs\"\nhours = \"9am-5pm\"\n");
+        assert!(e.contains("limitation `hrs`") && e.contains("HH:MM"), "{e}");
+        let e = err("[[disqualifier]]\nname = \"bad\"\nwhen = \"weapon AND (\"\n");
+        assert!(e.contains("disqualifier `bad`") && e.contains("not a valid expression"), "{e}");
+    }
+
+    #[test]
+    fn valid_policy_validates() {
+        let p = policy_from(BASE).unwrap();
+        p.validate().unwrap();
+        assert_eq!(p.scenarios[0].limitations, Vec::<usize>::new());
+    }
+
+    #[test]
+    fn hours_crossing_midnight_sql() {
+        let p = policy_from(&format!("{BASE}[[limitation]]\nname = \"service_hours\"\nhours = \"09:00-01:00\"\n")).unwrap();
+        p.validate().unwrap();
+        let sql = p.limitations[1].excludes_sql();
+        assert!(sql.contains(">= 540 OR") && sql.contains("< 60"), "{sql}");
+        assert_eq!(p.limitations[1].outcome(), "out_of_hours");
+    }
+
+    #[test]
+    fn all_combinations_cover_the_power_set_and_keep_names() {
+        let text = format!(
+            "{BASE}[[limitation]]\nname = \"a\"\nexcludes = \"conflict\"\n[[limitation]]\nname = \"b\"\nexcludes = \"medical\"\n\
+             [[scenario]]\nname = \"narrowest\"\nlimitations = [\"no_police_types\", \"a\", \"b\"]\n"
+        );
+        let p = policy_from(&text).unwrap();
+        let all = p.all_combinations();
+        assert_eq!(all.len(), 8);
+        let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+        assert!(names.contains(&"broad") && names.contains(&"narrowest") && names.contains(&"no_police_types+a"), "{names:?}");
+    }
+}
