@@ -306,22 +306,29 @@ pub struct Counts {
     pub non_calls_dropped: u64,
 }
 
-enum Row<'a> {
+enum Fields<'a> {
+    /// Checked valid UTF-8 as a whole.
     Bytes(&'a csv::ByteRecord),
     Decoded(&'a [String]),
 }
 
+/// One input row: its fields plus any derived values (concatenated / extracted), by `SourceField`.
+struct Row<'a> {
+    fields: Fields<'a>,
+    derived: &'a [Option<String>],
+}
+
 impl Row<'_> {
     fn raw(&self, i: usize) -> Option<&str> {
-        match self {
-            Row::Bytes(r) => r.get(i).map(|b| unsafe { std::str::from_utf8_unchecked(b) }),
-            Row::Decoded(v) => v.get(i).map(String::as_str),
+        match &self.fields {
+            Fields::Bytes(r) => r.get(i).map(|b| unsafe { std::str::from_utf8_unchecked(b) }),
+            Fields::Decoded(v) => v.get(i).map(String::as_str),
         }
     }
     fn len(&self) -> usize {
-        match self {
-            Row::Bytes(r) => r.len(),
-            Row::Decoded(v) => v.len(),
+        match &self.fields {
+            Fields::Bytes(r) => r.len(),
+            Fields::Decoded(v) => v.len(),
         }
     }
     fn joined(&self, delim: u8) -> String {
@@ -384,7 +391,11 @@ impl<'p> RowParser<'p> {
 
     /// Trimmed value of a mapped field; `None` when unmapped, empty or a null sentinel.
     fn field<'r>(&self, row: &'r Row, f: SourceField) -> Option<&'r str> {
-        let v = row.raw(self.layout.get(f)?)?.trim();
+        let v = match self.layout.source(f)? {
+            crate::profile::Source::Col(i) => row.raw(*i)?,
+            _ => row.derived.get(f.index())?.as_deref()?,
+        }
+        .trim();
         if v.is_empty() || self.profile.null_values.iter().any(|n| n.eq_ignore_ascii_case(v)) {
             return None;
         }
@@ -643,6 +654,38 @@ impl<'p> RowParser<'p> {
             flags,
             ym,
         }))
+    }
+}
+
+/// Compute concatenated / extracted fields for a row (only for profiles that use them).
+fn fill_derived(layout: &Layout, row: &Row, out: &mut [Option<String>]) {
+    use crate::profile::Source;
+    for (f, src) in layout.derived() {
+        let slot = &mut out[f.index()];
+        let buf = slot.get_or_insert_with(String::new);
+        buf.clear();
+        let ok = match src {
+            Source::Concat(cols) => {
+                for (k, &i) in cols.iter().enumerate() {
+                    if k > 0 {
+                        buf.push(' ');
+                    }
+                    buf.push_str(row.raw(i).unwrap_or("").trim());
+                }
+                !buf.trim().is_empty()
+            }
+            Source::Extract(i, rx) => match row.raw(*i).and_then(|v| rx.captures(v)).and_then(|c| c.get(1)) {
+                Some(m) => {
+                    buf.push_str(m.as_str());
+                    true
+                }
+                None => false,
+            },
+            Source::Col(_) => false,
+        };
+        if !ok {
+            *slot = None;
+        }
     }
 }
 
@@ -984,6 +1027,8 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     let batch_size = merge.unwrap_or(opts.batch_size);
     let mut rec = csv::ByteRecord::new();
     let mut decoded: Vec<String> = Vec::new();
+    let has_derived = parser.layout.derived().next().is_some();
+    let mut derived: Vec<Option<String>> = vec![None; SourceField::ALL.len()];
     let mut send_err: Option<Error> = None;
 
     let emit = |buf: &mut CallBuffer, n: usize, parser: &RowParser, last: bool| -> Result<()> {
@@ -1018,8 +1063,8 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
             Encoding::Utf8 => std::str::from_utf8(rec.as_slice()).is_ok(),
             Encoding::Windows1252 => rec.as_slice().is_ascii(),
         };
-        let row = if utf8 {
-            Row::Bytes(&rec)
+        let mut fields = if utf8 {
+            Fields::Bytes(&rec)
         } else {
             decoded.resize(rec.len(), String::new());
             for (i, f) in rec.iter().enumerate() {
@@ -1031,8 +1076,14 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
                     _ => decode_1252(f, &mut decoded[i]),
                 }
             }
-            Row::Decoded(&decoded[..rec.len()])
+            Fields::Decoded(&decoded[..rec.len()])
         };
+        if has_derived {
+            let tmp = Row { fields, derived: &[] };
+            fill_derived(&parser.layout, &tmp, &mut derived);
+            fields = tmp.fields;
+        }
+        let row = Row { fields, derived: &derived };
         match parser.parse(&row, &mut buf) {
             Ok(Some(call)) => {
                 let existing = if merge.is_some() { buf.find(buf.str(call.call_id).unwrap_or("")) } else { None };

@@ -91,15 +91,60 @@ impl SourceField {
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
+    Spec(ColumnSpecToml),
 }
 
-impl OneOrMany {
+/// `{ concat = ["Date", "Time"] }` joins columns with a space (split date + time columns);
+/// `{ column = "desc", extract = "(\\d+:\\d+)" }` takes the first capture group of a regex.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnSpecToml {
+    column: Option<Names>,
+    concat: Option<Vec<String>>,
+    extract: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
     fn into_vec(self) -> Vec<String> {
         match self {
-            OneOrMany::One(s) => vec![s],
-            OneOrMany::Many(v) => v,
+            Names::One(s) => vec![s],
+            Names::Many(v) => v,
         }
     }
+}
+
+/// Where a canonical field's value comes from.
+#[derive(Debug, Clone)]
+pub enum ColumnSpec {
+    /// The first of these columns present in the header.
+    Names(Vec<String>),
+    /// These columns joined by a space (all must be present).
+    Concat(Vec<String>),
+    /// First capture group of `regex` over the first present column.
+    Extract(Vec<String>, regex::Regex),
+}
+
+impl ColumnSpec {
+    pub fn names(&self) -> &[String] {
+        match self {
+            ColumnSpec::Names(n) | ColumnSpec::Concat(n) | ColumnSpec::Extract(n, _) => n,
+        }
+    }
+}
+
+/// A field resolved against one header.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Col(usize),
+    Concat(Vec<usize>),
+    Extract(usize, regex::Regex),
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -265,8 +310,8 @@ pub struct Profile {
     pub null_values: Vec<String>,
     pub invalid_times: InvalidTimes,
     pub drop_dispositions: Vec<String>,
-    /// Candidate source column names per `SourceField` (first present in the header wins).
-    pub columns: BTreeMap<SourceField, Vec<String>>,
+    /// Where each `SourceField` comes from.
+    pub columns: BTreeMap<SourceField, ColumnSpec>,
     pub time_formats: Vec<TimeFormat>,
     pub sentinels: Vec<String>,
     /// `Some(window)` when the export has one row per responding unit.
@@ -323,11 +368,27 @@ impl Profile {
                     ),
                 )
             })?;
-            let names = v.into_vec();
-            if names.is_empty() || names.iter().any(|n| n.trim().is_empty()) {
-                return Err(Error::config(file, format!("columns.{k}"), "expected a column name or a list of names"));
+            let key = format!("columns.{k}");
+            let spec = match v {
+                OneOrMany::One(n) => ColumnSpec::Names(vec![n]),
+                OneOrMany::Many(n) => ColumnSpec::Names(n),
+                OneOrMany::Spec(ColumnSpecToml { column: None, concat: Some(c), extract: None }) => ColumnSpec::Concat(c),
+                OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, extract: Some(re) }) => {
+                    let rx = regex::Regex::new(&re).map_err(|e| Error::config(file, &key, format!("extract: invalid regex: {e}")))?;
+                    if rx.captures_len() < 2 {
+                        return Err(Error::config(file, &key, "extract: the regex needs one capture group ( ... )"));
+                    }
+                    ColumnSpec::Extract(c.into_vec(), rx)
+                }
+                OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, extract: None }) => ColumnSpec::Names(c.into_vec()),
+                OneOrMany::Spec(_) => {
+                    return Err(Error::config(file, &key, "expected a name, a list of names, { concat = [...] } or { column = ..., extract = \"regex\" }"))
+                }
+            };
+            if spec.names().is_empty() || spec.names().iter().any(|n| n.trim().is_empty()) {
+                return Err(Error::config(file, &key, "expected a column name or a list of names"));
             }
-            columns.insert(f, names);
+            columns.insert(f, spec);
         }
         for req in [SourceField::CallId, SourceField::ReceivedAt] {
             if !columns.contains_key(&req) {
@@ -401,23 +462,33 @@ impl Profile {
     /// Resolve the profile's columns against a file header.
     pub fn resolve(&self, header: &[String]) -> Layout {
         let keys: Vec<String> = header.iter().map(|h| header_key(h)).collect();
-        let mut idx = [None; SourceField::ALL.len()];
+        let mut src: [Option<Source>; SourceField::ALL.len()] = Default::default();
         let mut matched = Vec::new();
         let mut missing = Vec::new();
-        for (f, names) in &self.columns {
-            let found = names.iter().find_map(|n| {
-                let k = header_key(n);
-                keys.iter().position(|h| *h == k).map(|i| (i, n.clone()))
-            });
-            match found {
-                Some((i, n)) => {
-                    idx[f.index()] = Some(i);
+        let pos = |n: &String| {
+            let k = header_key(n);
+            keys.iter().position(|h| *h == k)
+        };
+        for (f, spec) in &self.columns {
+            let names = spec.names();
+            let first = names.iter().find_map(|n| pos(n).map(|i| (i, n.clone())));
+            let resolved = match spec {
+                ColumnSpec::Names(_) => first.map(|(i, n)| (Source::Col(i), n)),
+                ColumnSpec::Extract(_, rx) => first.map(|(i, n)| (Source::Extract(i, rx.clone()), n)),
+                ColumnSpec::Concat(_) => {
+                    let all: Option<Vec<usize>> = names.iter().map(pos).collect();
+                    all.map(|v| (Source::Concat(v), names.join(" + ")))
+                }
+            };
+            match resolved {
+                Some((s, n)) => {
+                    src[f.index()] = Some(s);
                     matched.push((*f, n));
                 }
-                None => missing.push((*f, names.clone())),
+                None => missing.push((*f, names.to_vec())),
             }
         }
-        Layout { idx, matched, missing, width: header.len() }
+        Layout { src, matched, missing, width: header.len() }
     }
 }
 
@@ -434,7 +505,7 @@ fn check_values(file: &PathBuf, what: &str, m: Option<&ValueMapToml<String>>, al
 /// A profile's columns resolved against one file's header.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    idx: [Option<usize>; SourceField::ALL.len()],
+    src: [Option<Source>; SourceField::ALL.len()],
     /// (field, source column name used)
     pub matched: Vec<(SourceField, String)>,
     /// (field, names tried)
@@ -443,8 +514,23 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The (first) source column index of a field.
     pub fn get(&self, f: SourceField) -> Option<usize> {
-        self.idx[f.index()]
+        match self.src[f.index()].as_ref()? {
+            Source::Col(i) | Source::Extract(i, _) => Some(*i),
+            Source::Concat(v) => v.first().copied(),
+        }
+    }
+
+    pub fn source(&self, f: SourceField) -> Option<&Source> {
+        self.src[f.index()].as_ref()
+    }
+
+    /// Fields whose value is computed from several columns or a regex (not a plain column).
+    pub fn derived(&self) -> impl Iterator<Item = (SourceField, &Source)> {
+        SourceField::ALL
+            .iter()
+            .filter_map(|f| self.src[f.index()].as_ref().filter(|s| !matches!(s, Source::Col(_))).map(|s| (*f, s)))
     }
 
     /// Required columns absent from the header make the file unreadable with this profile.

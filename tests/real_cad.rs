@@ -1,0 +1,1 @@
+// Real public CAD exports: see tests/fixtures/SOURCES.md.
