@@ -51,7 +51,13 @@ impl TimeFormat {
                     b'I' => toks.push(Tok::Hour12),
                     b'M' => toks.push(Tok::Minute),
                     b'S' => toks.push(Tok::Second),
-                    b'f' => toks.push(Tok::Fraction),
+                    b'f' => {
+                        // `.%f`: the fraction brings its own separator and may be absent entirely.
+                        if toks.last() == Some(&Tok::Lit(b'.')) {
+                            toks.pop();
+                        }
+                        toks.push(Tok::Fraction)
+                    }
                     b'p' => toks.push(Tok::AmPm),
                     b's' => toks.push(Tok::Epoch),
                     b'T' => toks.extend([Tok::Hour24, Tok::Lit(b':'), Tok::Minute, Tok::Lit(b':'), Tok::Second]),
@@ -116,8 +122,6 @@ impl TimeFormat {
                         }
                         let n = (i - start).min(9) as u32;
                         nanos = (v * 10u64.pow(9 - n)) as u32;
-                    } else if t > 0 && self.toks[t - 1] == Tok::Lit(b'.') {
-                        return None;
                     }
                 }
                 Tok::AmPm => {
@@ -139,11 +143,6 @@ impl TimeFormat {
                 }
                 Tok::Lit(c) => {
                     if s.get(i) != Some(c) {
-                        // A `.` before an optional fraction may be absent together with it.
-                        if *c == b'.' && self.toks.get(t + 1) == Some(&Tok::Fraction) {
-                            t += 2;
-                            continue;
-                        }
                         return None;
                     }
                     i += 1;
