@@ -225,3 +225,17 @@ pub async fn demo(out_dir: &Path, out: &mut dyn Write) -> Result<()> {
     .ctx(|| "writing output".into())?;
     Ok(())
 }
+
+pub async fn explain(call_id: &str, warehouse: &Path, policy: Option<&str>, out: &mut dyn Write) -> Result<()> {
+    let wh = Warehouse::open_existing(warehouse)?;
+    // Default to the policy of the last tag run, so the explanation matches the stored outcomes.
+    let policy = match policy {
+        Some(p) => Policy::load(p)?,
+        None => match wh.manifest()?.tag {
+            Some(t) => Policy::load(&t.policy).or_else(|_| Policy::load(&t.policy_name))?,
+            None => Policy::load("standard")?,
+        },
+    };
+    let text = crate::explain::explain(&wh, call_id, &policy).await?;
+    out.write_all(text.as_bytes()).ctx(|| "writing output".into())
+}

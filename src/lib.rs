@@ -6,6 +6,7 @@ pub mod assets;
 pub mod commands;
 pub mod crosswalk;
 pub mod error;
+pub mod explain;
 pub mod ingest;
 pub mod policy;
 pub mod profile;

@@ -85,6 +85,15 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Show one call's normalised fields, each rule's result and its outcome in every scenario.
+    Explain {
+        call_id: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Policy to evaluate (default: the one the warehouse was last tagged with).
+        #[arg(long)]
+        policy: Option<String>,
+    },
     /// Policy tools.
     Policy {
         #[command(subcommand)]
@@ -118,6 +127,7 @@ async fn run(cli: Cli) -> callsift::Result<()> {
         }
         Command::Sql { query, warehouse, format, out: path } => commands::sql(&query, &warehouse, format, path.as_deref(), &mut out).await,
         Command::Sample { rows, seed, out: path } => commands::sample(rows, seed, &path, &mut out),
+        Command::Explain { call_id, warehouse, policy } => commands::explain(&call_id, &warehouse, policy.as_deref(), &mut out).await,
         Command::Policy { command: PolicyCommand::Check { policy } } => commands::policy_check(&policy, &mut out).await,
     }
 }
