@@ -564,7 +564,9 @@ impl<'p> RowParser<'p> {
                 let d: String = p.chars().take_while(|c| c.is_ascii_digit()).collect();
                 priority = d.parse::<i32>().ok().filter(|v| *v >= 1);
             }
-            if priority.is_none() {
+            // A `[priority]` table with no values and no leading_digits means "keep the raw value only".
+            let keep_raw = map.is_some_and(|m| m.is_empty() && m.match_kind == MatchKind::Exact && m.default.is_none());
+            if priority.is_none() && !keep_raw {
                 priority = map.and_then(|m| m.default);
                 self.note_unmapped("priority", p);
             }
@@ -681,12 +683,36 @@ fn fill_derived(layout: &Layout, row: &Row, out: &mut [Option<String>]) {
                 }
                 None => false,
             },
+            Source::Coalesce(cols) => match cols.iter().filter_map(|&i| row.raw(i)).map(str::trim).find(|v| !v.is_empty()) {
+                Some(v) => {
+                    buf.push_str(v);
+                    true
+                }
+                None => false,
+            },
             Source::Col(_) => false,
         };
         if !ok {
             *slot = None;
         }
     }
+}
+
+/// A file cut off mid-record (no final newline, an odd number of quotes in the last record) ends
+/// inside a quoted field; the csv reader would silently close the field. Checked once per file.
+fn truncated_tail(path: &Path, last: &csv::ByteRecord) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let Some(pos) = last.position() else { return false };
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let Ok(len) = f.metadata().map(|m| m.len()) else { return false };
+    if len.saturating_sub(pos.byte()) > (16 << 20) || f.seek(SeekFrom::Start(pos.byte())).is_err() {
+        return false;
+    }
+    let mut tail = Vec::new();
+    if f.read_to_end(&mut tail).is_err() || tail.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        return false;
+    }
+    tail.iter().filter(|b| **b == b'"').count() % 2 == 1
 }
 
 /// One unit's busy time, dispatch → clear, in minutes; implausible spans (negative, > 24 h) are dropped.
@@ -1047,15 +1073,23 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         Ok(())
     };
 
-    loop {
-        match csv.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                // The csv crate only fails on I/O here (byte records skip UTF-8 checks).
-                drop(progress);
-                return Err(Error::Input { file: path.to_path_buf(), message: format!("read failed near line {}: {e}", csv.position().line()) });
-            }
+    // Records are read one ahead, so the last one can be checked for truncation before it is used.
+    let mut next = csv::ByteRecord::new();
+    let read = |csv: &mut csv::Reader<_>, r: &mut csv::ByteRecord| -> Result<bool> {
+        csv.read_byte_record(r).map_err(|e| {
+            // The csv crate only fails on I/O here (byte records skip UTF-8 checks).
+            Error::Input { file: path.to_path_buf(), message: format!("read failed near line {}: {e}", csv.position().line()) }
+        })
+    };
+    let mut has_rec = read(&mut csv, &mut rec)?;
+    while has_rec {
+        let has_next = read(&mut csv, &mut next)?;
+        if !has_next && truncated_tail(path, &rec) {
+            counts.rows_read += 1;
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let raw = String::from_utf8_lossy(rec.as_slice()).into_owned();
+            rejects.push(line, "truncated_record", None, "file ends inside a quoted field: the last record is cut off", &raw);
+            break;
         }
         counts.rows_read += 1;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
@@ -1136,6 +1170,8 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
                 pb.set_message(format!("{} rows, {:.0} rows/s", counts.rows_read, counts.rows_read as f64 / secs));
             }
         }
+        std::mem::swap(&mut rec, &mut next);
+        has_rec = has_next;
     }
     if send_err.is_none() {
         let n = buf.rows.len();

@@ -101,6 +101,7 @@ enum OneOrMany {
 struct ColumnSpecToml {
     column: Option<Names>,
     concat: Option<Vec<String>>,
+    coalesce: Option<Vec<String>>,
     extract: Option<String>,
 }
 
@@ -129,12 +130,14 @@ pub enum ColumnSpec {
     Concat(Vec<String>),
     /// First capture group of `regex` over the first present column.
     Extract(Vec<String>, regex::Regex),
+    /// Per row, the first of these columns that has a value (all present in the header are used).
+    Coalesce(Vec<String>),
 }
 
 impl ColumnSpec {
     pub fn names(&self) -> &[String] {
         match self {
-            ColumnSpec::Names(n) | ColumnSpec::Concat(n) | ColumnSpec::Extract(n, _) => n,
+            ColumnSpec::Names(n) | ColumnSpec::Concat(n) | ColumnSpec::Extract(n, _) | ColumnSpec::Coalesce(n) => n,
         }
     }
 }
@@ -145,6 +148,7 @@ pub enum Source {
     Col(usize),
     Concat(Vec<usize>),
     Extract(usize, regex::Regex),
+    Coalesce(Vec<usize>),
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -289,6 +293,10 @@ impl<T: Clone> ValueMap<T> {
         self.prefixes.iter().find(|(p, _)| key.starts_with(p.as_str())).map(|(_, v)| v)
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.prefixes.is_empty()
+    }
+
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.exact.values().chain(self.prefixes.iter().map(|(_, v)| v))
     }
@@ -372,17 +380,22 @@ impl Profile {
             let spec = match v {
                 OneOrMany::One(n) => ColumnSpec::Names(vec![n]),
                 OneOrMany::Many(n) => ColumnSpec::Names(n),
-                OneOrMany::Spec(ColumnSpecToml { column: None, concat: Some(c), extract: None }) => ColumnSpec::Concat(c),
-                OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, extract: Some(re) }) => {
+                OneOrMany::Spec(ColumnSpecToml { column: None, concat: Some(c), coalesce: None, extract: None }) => ColumnSpec::Concat(c),
+                OneOrMany::Spec(ColumnSpecToml { column: None, concat: None, coalesce: Some(c), extract: None }) => ColumnSpec::Coalesce(c),
+                OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, coalesce: None, extract: Some(re) }) => {
                     let rx = regex::Regex::new(&re).map_err(|e| Error::config(file, &key, format!("extract: invalid regex: {e}")))?;
                     if rx.captures_len() < 2 {
                         return Err(Error::config(file, &key, "extract: the regex needs one capture group ( ... )"));
                     }
                     ColumnSpec::Extract(c.into_vec(), rx)
                 }
-                OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, extract: None }) => ColumnSpec::Names(c.into_vec()),
+                OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, coalesce: None, extract: None }) => ColumnSpec::Names(c.into_vec()),
                 OneOrMany::Spec(_) => {
-                    return Err(Error::config(file, &key, "expected a name, a list of names, { concat = [...] } or { column = ..., extract = \"regex\" }"))
+                    return Err(Error::config(
+                        file,
+                        &key,
+                        "expected a name, a list of names, { concat = [...] }, { coalesce = [...] } or { column = ..., extract = \"regex\" }",
+                    ))
                 }
             };
             if spec.names().is_empty() || spec.names().iter().any(|n| n.trim().is_empty()) {
@@ -479,6 +492,10 @@ impl Profile {
                     let all: Option<Vec<usize>> = names.iter().map(pos).collect();
                     all.map(|v| (Source::Concat(v), names.join(" + ")))
                 }
+                ColumnSpec::Coalesce(_) => {
+                    let present: Vec<usize> = names.iter().filter_map(pos).collect();
+                    (!present.is_empty()).then(|| (Source::Coalesce(present), names.join(" | ")))
+                }
             };
             match resolved {
                 Some((s, n)) => {
@@ -518,7 +535,7 @@ impl Layout {
     pub fn get(&self, f: SourceField) -> Option<usize> {
         match self.src[f.index()].as_ref()? {
             Source::Col(i) | Source::Extract(i, _) => Some(*i),
-            Source::Concat(v) => v.first().copied(),
+            Source::Concat(v) | Source::Coalesce(v) => v.first().copied(),
         }
     }
 

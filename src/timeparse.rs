@@ -20,6 +20,8 @@ enum Tok {
     Fraction,
     AmPm,
     Epoch,
+    /// `%z`: `Z`, `+HH`, `+HHMM` or `+HH:MM` — the value is an instant, not local time.
+    Offset,
     Lit(u8),
     Space,
 }
@@ -60,6 +62,7 @@ impl TimeFormat {
                     }
                     b'p' => toks.push(Tok::AmPm),
                     b's' => toks.push(Tok::Epoch),
+                    b'z' => toks.push(Tok::Offset),
                     b'T' => toks.extend([Tok::Hour24, Tok::Lit(b':'), Tok::Minute, Tok::Lit(b':'), Tok::Second]),
                     b'D' => toks.extend([Tok::Month, Tok::Lit(b'/'), Tok::Day, Tok::Lit(b'/'), Tok::Year2]),
                     b'%' => toks.push(Tok::Lit(b'%')),
@@ -81,13 +84,15 @@ impl TimeFormat {
         &self.source
     }
 
-    /// Parse a local wall time, or an epoch instant (`%s`, returned as UTC with `is_epoch`).
-    fn parse(&self, s: &[u8]) -> Option<(NaiveDateTime, bool)> {
+    /// Parse a local wall time (`None` offset), or an instant: the wall time at a UTC offset in
+    /// seconds (`%z`; epoch seconds `%s` come back as UTC, offset 0).
+    fn parse(&self, s: &[u8]) -> Option<(NaiveDateTime, Option<i32>)> {
         let (mut y, mut mo, mut d, mut h, mut mi, mut sec, mut nanos) = (1970i32, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
         let mut pm: Option<bool> = None;
         let mut h12 = false;
         let mut i = 0usize;
         let mut epoch = None;
+        let mut offset: Option<i32> = None;
         let mut t = 0;
         while t < self.toks.len() {
             let tok = &self.toks[t];
@@ -141,6 +146,28 @@ impl TimeFormat {
                     let v = digits(s, &mut i, 1, 12)? as i64;
                     epoch = Some(if neg { -v } else { v });
                 }
+                Tok::Offset => {
+                    while i < s.len() && s[i] == b' ' {
+                        i += 1;
+                    }
+                    match s.get(i) {
+                        Some(b'Z') | Some(b'z') => {
+                            i += 1;
+                            offset = Some(0);
+                        }
+                        Some(&sign @ (b'+' | b'-')) => {
+                            i += 1;
+                            let hh = digits(s, &mut i, 2, 2)? as i32;
+                            if s.get(i) == Some(&b':') {
+                                i += 1;
+                            }
+                            let mm = if s.get(i).is_some_and(u8::is_ascii_digit) { digits(s, &mut i, 2, 2)? as i32 } else { 0 };
+                            let secs = hh * 3600 + mm * 60;
+                            offset = Some(if sign == b'-' { -secs } else { secs });
+                        }
+                        _ => return None,
+                    }
+                }
                 Tok::Lit(c) => {
                     if s.get(i) != Some(c) {
                         return None;
@@ -164,7 +191,7 @@ impl TimeFormat {
             return None;
         }
         if let Some(e) = epoch {
-            return chrono::DateTime::from_timestamp(e, 0).map(|dt| (dt.naive_utc(), true));
+            return chrono::DateTime::from_timestamp(e, 0).map(|dt| (dt.naive_utc(), Some(0)));
         }
         if h12 {
             // `00:29:23 AM` appears in real exports (SF): read hour 0 as 12 AM.
@@ -180,7 +207,7 @@ impl TimeFormat {
         }
         let date = NaiveDate::from_ymd_opt(y, mo, d)?;
         let time = NaiveTime::from_hms_nano_opt(h, mi, sec, nanos)?;
-        Some((date.and_time(time), false))
+        Some((date.and_time(time), offset))
     }
 }
 
@@ -259,9 +286,12 @@ impl TimeParser {
         let first = self.last.get();
         for k in 0..n {
             let idx = (first + k) % n;
-            if let Some((ndt, is_epoch)) = self.formats[idx].parse(b) {
+            if let Some((ndt, offset)) = self.formats[idx].parse(b) {
                 self.last.set(idx);
-                return Ok(Some(if is_epoch { self.from_utc(ndt) } else { self.from_local(ndt) }));
+                return Ok(Some(match offset {
+                    Some(off) => self.from_utc(ndt - chrono::Duration::seconds(off as i64)),
+                    None => self.from_local(ndt),
+                }));
             }
         }
         Err(())
@@ -387,6 +417,17 @@ mod tests {
         assert_eq!(utc(&p, "1700000000"), "2023-11-14T22:13:20Z");
         assert_eq!(utc(&p, "Mar 05 2024 01:02:03PM"), "2024-03-05T20:02:03Z");
         assert_eq!(utc(&p, "3/5/24 13:02"), "2024-03-05T20:02:00Z");
+    }
+
+    #[test]
+    fn utc_offsets_are_instants_shown_in_local_time() {
+        let p = parser(&["%Y/%m/%d %H:%M:%S%z"]);
+        assert_eq!(utc(&p, "2024/07/04 18:30:00+00"), "2024-07-04T18:30:00Z");
+        assert_eq!(utc(&p, "2024/07/04 12:30:00-06:00"), "2024-07-04T18:30:00Z");
+        assert_eq!(utc(&p, "2024/07/04 18:30:00Z"), "2024-07-04T18:30:00Z");
+        // Local wall time in the profile's zone (Denver, MDT = UTC-6).
+        let i = p.parse("2024/07/04 18:30:00+00").unwrap().unwrap();
+        assert_eq!(i.local_us - i.utc_us, -6 * 3_600_000_000);
     }
 
     #[test]

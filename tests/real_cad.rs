@@ -107,8 +107,10 @@ fn sf_fire_unit_rows_merge_on_incident_number() {
 #[test]
 fn cincinnati_current_layout() {
     let (tmp, ing) = ingest("cincinnati_cfs", "real_cad/cincinnati/cpd_cfs_gexm_pdap_truncated.csv");
-    // The collector's cut falls inside the last (unmapped) column, so both rows are whole calls.
-    assert_counts(&ing, (2, 2, 0, 0, 0));
+    // The collector's cut falls inside the last record's quoted last column: that record is
+    // rejected as truncated (the file ends inside a quoted field), the other is a whole call.
+    assert_counts(&ing, (2, 1, 1, 0, 0));
+    assert_eq!(ing.rejected("truncated_record"), 1, "{}", ing.0);
     assert_coverage(&ing, 0);
     let out = sql(&tmp, "SELECT received_at, priority_raw, priority, disposition, category FROM calls WHERE call_id = 'CPD190807001817'");
     assert_eq!(out, "received_at,priority_raw,priority,disposition,category\n2019-08-08T03:29:36Z,27,,arrest,Statuses\n");
@@ -118,7 +120,7 @@ fn cincinnati_current_layout() {
 fn cincinnati_archive_truncated_record_is_rejected_not_fatal() {
     let (tmp, ing) = ingest("cincinnati_cfs_2014_2016", "real_cad/cincinnati/cpd_cfs_archive_2014-2016_pdap_truncated.csv");
     assert_counts(&ing, (6, 5, 1, 0, 0));
-    assert_eq!(ing.rejected("ragged_row"), 1, "{}", ing.0);
+    assert_eq!(ing.rejected("truncated_record"), 1, "{}", ing.0);
     assert_coverage(&ing, 0);
     let out = sql(&tmp, "SELECT received_at, disposition, category FROM calls WHERE call_id = 'LCP151125001624'");
     assert_eq!(out, "received_at,disposition,category\n2015-11-26T04:40:10Z,assisted,Assisting the Public\n");
@@ -131,14 +133,12 @@ fn lapd_both_header_orders_and_split_dispatch_time() {
         (2019, "real_cad/los_angeles/lapd_cfs_2019_pdap_truncated.csv", "LPD190101005322", "2019-01-02T05:54:06Z", "TRAFFIC STOP"),
     ] {
         let (tmp, ing) = ingest("lapd_cfs", file);
-        // ENGINE GAP: the collector cut the last record inside a quoted field (`"CODE 30 RINGER⏎TRUNCATED`);
-        // the CSV reader closes the field at end of file, so the record has full width and is KEPT
-        // with a corrupted call type instead of being rejected. It is the one unmapped type.
-        assert_counts(&ing, (9, 9, 0, 0, 0));
-        let unmapped = ing.0["unmapped_types"].as_array().unwrap();
-        assert_eq!(unmapped.len(), 1, "{year}: {}", ing.0["unmapped_types"]);
-        assert!(unmapped[0]["raw_type"].as_str().unwrap().ends_with("TRUNCATED"), "{year}: {}", ing.0["unmapped_types"]);
-        assert_coverage(&ing, 1);
+        // The collector cut the last record inside a quoted field (`"CODE 30 RINGER⏎TRUNCATED`): the
+        // file ends inside quotes, so that record is rejected as truncated rather than kept corrupted.
+        assert_counts(&ing, (9, 8, 1, 0, 0));
+        assert_eq!(ing.rejected("truncated_record"), 1, "{year}: {}", ing.0);
+        assert_eq!(ing.unmapped_rows(), 0, "{year}: {}", ing.0["unmapped_types"]);
+        assert_coverage(&ing, 0);
         let out = sql(&tmp, &format!("SELECT received_at, dispatched_at, call_type FROM calls WHERE call_id = '{id}'"));
         assert_eq!(out, format!("received_at,dispatched_at,call_type\n{utc},{utc},{ty}\n"), "{year}");
         // Leading-zero reporting districts stay text.
