@@ -60,13 +60,24 @@ pub fn describe_ingest(r: &IngestRecord, seconds: Option<f64>) -> String {
 }
 
 pub async fn ingest(profile: &str, warehouse: &Path, inputs: &[PathBuf], opts: &IngestOptions, out: &mut dyn Write) -> Result<Vec<IngestOutcome>> {
-    let profile = Profile::load(profile)?;
+    // `auto`: detect per file (a folder of yearly exports may change layout midway).
+    let fixed = if profile == "auto" { None } else { Some(Profile::load(profile)?) };
     let wh = Warehouse::open(warehouse)?;
     let _lock = wh.lock()?;
     let mut outcomes = Vec::new();
     let mut failed = Vec::new();
     for input in inputs {
-        match ingest::ingest_file(&wh, &profile, input, opts).await {
+        let result = match &fixed {
+            Some(p) => ingest::ingest_file(&wh, p, input, opts).await,
+            None => match crate::detect::choose(input).and_then(|(name, conf)| Ok((Profile::load(&name)?, conf))) {
+                Ok((p, conf)) => {
+                    writeln!(out, "detected profile {} for {} (confidence {conf:.2})", p.name, input.display()).ctx(|| "writing output".into())?;
+                    ingest::ingest_file(&wh, &p, input, opts).await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match result {
             Ok(o) => {
                 match &o {
                     IngestOutcome::Ingested { record, seconds } => write!(out, "{}", describe_ingest(record, Some(*seconds))),
@@ -238,4 +249,60 @@ pub async fn explain(call_id: &str, warehouse: &Path, policy: Option<&str>, out:
     };
     let text = crate::explain::explain(&wh, call_id, &policy).await?;
     out.write_all(text.as_bytes()).ctx(|| "writing output".into())
+}
+
+pub fn profile_list(out: &mut dyn Write) -> Result<()> {
+    for name in crate::assets::list("profiles", ".toml") {
+        let p = Profile::load(&name)?;
+        writeln!(out, "{:<28} {}", p.name, p.description).ctx(|| "writing output".into())?;
+    }
+    Ok(())
+}
+
+pub fn profile_detect(file: &Path, out: &mut dyn Write) -> Result<()> {
+    let c = crate::detect::detect(file)?;
+    let best = c.first().ok_or_else(|| Error::Usage("no profiles known".into()))?;
+    let mut s = String::new();
+    if best.usable && best.confidence >= crate::detect::AUTO_THRESHOLD {
+        s.push_str(&format!("{}: best match {} (confidence {:.2})\n", file.display(), best.profile, best.confidence));
+    } else {
+        s.push_str(&format!("{}: no confident match (best {} at {:.2}); write a profile (docs/schema.md)\n", file.display(), best.profile, best.confidence));
+    }
+    for (f, names) in &best.missing {
+        s.push_str(&format!("  not found: {f} (looked for {})\n", names.join(", ")));
+    }
+    if !best.unused.is_empty() {
+        s.push_str(&format!("  columns not used: {}\n", best.unused.join(", ")));
+    }
+    s.push_str("candidates:\n");
+    for cand in c.iter().take(5) {
+        s.push_str(&format!("  {:<28} {:.2}{}\n", cand.profile, cand.confidence, if cand.usable { "" } else { "  (required columns missing)" }));
+    }
+    out.write_all(s.as_bytes()).ctx(|| "writing output".into())
+}
+
+pub async fn crosswalk_suggest(warehouse: Option<&Path>, profile: Option<&str>, file: Option<&Path>, out_path: Option<&Path>, out: &mut dyn Write) -> Result<()> {
+    let types = match (warehouse, profile, file) {
+        (Some(w), None, None) => crate::suggest::unmapped_in_warehouse(&Warehouse::open_existing(w)?).await?,
+        (None, Some(p), Some(f)) => crate::suggest::unmapped_in_file(&Profile::load(p)?, f)?,
+        _ => return Err(Error::Usage("give either --warehouse DIR, or --profile NAME and a FILE".into())),
+    };
+    let rules = crate::suggest::load_rules()?;
+    let s = crate::suggest::suggest(&types, &rules);
+    let text = crate::suggest::to_csv(&s);
+    let matched = s.iter().filter(|x| x.category.is_some()).count();
+    if let Some(p) = out_path {
+        emit(&text, Some(p), out)?;
+        writeln!(
+            out,
+            "wrote {} draft crosswalk rows ({} with a suggested category, {} to review by hand) to {}; review, then append to the crosswalk",
+            s.len(),
+            matched,
+            s.len() - matched,
+            p.display()
+        )
+        .ctx(|| "writing output".into())
+    } else {
+        emit(&text, None, out)
+    }
 }

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod commands;
 pub mod crosswalk;
+pub mod detect;
 pub mod error;
 pub mod explain;
 pub mod ingest;
@@ -13,6 +14,7 @@ pub mod profile;
 pub mod report;
 pub mod sample;
 pub mod schema;
+pub mod suggest;
 pub mod tag;
 pub mod timeparse;
 pub mod warehouse;

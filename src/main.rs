@@ -25,7 +25,7 @@ enum Command {
     },
     /// Ingest CAD exports (CSV) into a warehouse through a source profile.
     Ingest {
-        /// Built-in profile name or path to a profile .toml.
+        /// Built-in profile name, path to a profile .toml, or `auto` to detect it from each file's header.
         #[arg(long)]
         profile: String,
         #[arg(long)]
@@ -94,6 +94,16 @@ enum Command {
         #[arg(long)]
         policy: Option<String>,
     },
+    /// Source profiles: list the known ones, detect which fits a file.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+    /// Crosswalk tools.
+    Crosswalk {
+        #[command(subcommand)]
+        command: CrosswalkCommand,
+    },
     /// Policy tools.
     Policy {
         #[command(subcommand)]
@@ -105,6 +115,29 @@ enum Command {
 enum PolicyCommand {
     /// Validate a policy against the call schema without running it.
     Check { policy: String },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// List the known profiles (built in and in ./profiles).
+    List,
+    /// Name the profile that best matches a file's header, with a confidence and what did not match.
+    Detect { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum CrosswalkCommand {
+    /// Draft crosswalk rows for unmapped call types (from a warehouse, or a file read with a profile).
+    Suggest {
+        #[arg(long, conflicts_with_all = ["profile", "file"])]
+        warehouse: Option<PathBuf>,
+        #[arg(long, requires = "file")]
+        profile: Option<String>,
+        file: Option<PathBuf>,
+        /// Write the draft CSV here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -128,6 +161,11 @@ async fn run(cli: Cli) -> callsift::Result<()> {
         Command::Sql { query, warehouse, format, out: path } => commands::sql(&query, &warehouse, format, path.as_deref(), &mut out).await,
         Command::Sample { rows, seed, out: path } => commands::sample(rows, seed, &path, &mut out),
         Command::Explain { call_id, warehouse, policy } => commands::explain(&call_id, &warehouse, policy.as_deref(), &mut out).await,
+        Command::Profile { command: ProfileCommand::List } => commands::profile_list(&mut out),
+        Command::Profile { command: ProfileCommand::Detect { file } } => commands::profile_detect(&file, &mut out),
+        Command::Crosswalk { command: CrosswalkCommand::Suggest { warehouse, profile, file, out: path } } => {
+            commands::crosswalk_suggest(warehouse.as_deref(), profile.as_deref(), file.as_deref(), path.as_deref(), &mut out).await
+        }
         Command::Policy { command: PolicyCommand::Check { policy } } => commands::policy_check(&policy, &mut out).await,
     }
 }

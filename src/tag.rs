@@ -71,6 +71,23 @@ pub async fn coverage(ctx: &datafusion::prelude::SessionContext) -> Result<Cover
     Ok(Coverage { calls, unmapped, share, top })
 }
 
+/// Every unmapped call type in the warehouse (normalised), with call counts, most frequent first.
+pub async fn coverage_all(ctx: &datafusion::prelude::SessionContext) -> Result<Vec<(String, u64)>> {
+    let b = ctx
+        .sql("SELECT upper(trim(regexp_replace(call_type, '\\s+', ' ', 'g'))) AS t, count(*) AS n FROM calls WHERE NOT type_mapped AND call_type IS NOT NULL GROUP BY 1 ORDER BY n DESC, t")
+        .await?
+        .collect()
+        .await?;
+    let mut out = Vec::new();
+    for b in &b {
+        let t = b.column(0).as_string::<i32>();
+        for r in 0..b.num_rows() {
+            out.push((t.value(r).to_string(), int(b, 1, r)));
+        }
+    }
+    Ok(out)
+}
+
 pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<TagSummary> {
     let started = std::time::Instant::now();
     policy.validate()?;

@@ -1,0 +1,104 @@
+//! Analyst tools over the real binary: profile detection, `--profile auto`, crosswalk suggestions,
+//! `explain`, the waterfall and `--scenarios all`.
+use crate::common::*;
+
+#[test]
+fn detect_names_the_right_profile_for_every_real_sample() {
+    for (file, profile) in [
+        ("real_cad/dallas/dallas_active_calls_are8-xahz_2018-01-09.csv", "dallas_active_calls_2018"),
+        ("real_cad/dallas/dallas_active_calls_socrata_2021-05-10.csv", "dallas_active_calls_2021"),
+        ("real_cad/los_angeles/lapd_cfs_2019_pdap_truncated.csv", "lapd_cfs"),
+        ("real_cad/milwaukee/mke_cfs_scraped_geocoded_2018-05.csv", "milwaukee_cfs"),
+        ("real_cad/montgomery_pa/mcpa_911_kaggle_v1_2015-12.csv", "montgomery_pa_911"),
+        ("real_cad/seattle/seattle_legacy_911_incident_response_2016-03.csv", "seattle_legacy_911"),
+        ("real_cad/sf_fire/sffd_calls_for_service_unitlevel_2016-12.csv", "sf_fire_cfs"),
+        ("real_cad/cincinnati/cpd_cfs_gexm_pdap_truncated.csv", "cincinnati_cfs"),
+        ("real_cad/cincinnati/cpd_cfs_archive_2014-2016_pdap_truncated.csv", "cincinnati_cfs_2014_2016"),
+    ] {
+        let r = callsift(&["profile", "detect", fixture(file).to_str().unwrap()]).ok();
+        let first = r.stdout.lines().next().unwrap();
+        assert!(first.contains(&format!("best match {profile} (confidence")), "{file}: {}", r.stdout);
+    }
+    let r = callsift(&["profile", "detect", fixture("real_cad/seattle/seattle_legacy_911_incident_response_2016-03.csv").to_str().unwrap()]).ok();
+    assert!(r.stdout.contains("columns not used:") && r.stdout.contains("Census Tract"), "{}", r.stdout);
+}
+
+#[test]
+fn profile_list_shows_built_ins() {
+    let r = callsift(&["profile", "list"]).ok();
+    for p in ["callsift_sample", "seattle_call_data", "new_orleans_cfs", "dallas_active_calls_2021", "baltimore_cfs"] {
+        assert!(r.stdout.lines().any(|l| l.starts_with(p)), "{p}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn profile_auto_ingests_mixed_layouts_and_refuses_unknown_ones() {
+    let t = TempDir::new();
+    let wh = t.s("wh");
+    let a = fixture("real_cad/dallas/dallas_active_calls_are8-xahz_2018-01-09.csv");
+    let b = fixture("real_cad/dallas/dallas_active_calls_socrata_2021-05-10.csv");
+    let r = callsift(&["ingest", "--profile", "auto", "--warehouse", &wh, a.to_str().unwrap(), b.to_str().unwrap()]).ok();
+    assert!(r.stdout.contains("detected profile dallas_active_calls_2018"), "{}", r.stdout);
+    assert!(r.stdout.contains("detected profile dallas_active_calls_2021"), "{}", r.stdout);
+    assert_eq!(sql_csv(&t.join("wh"), "SELECT source, count(*) AS n FROM calls GROUP BY source ORDER BY source"), "source,n\ndallas_active_calls_2018,45\ndallas_active_calls_2021,41\n");
+
+    let odd = t.write("odd.csv", "foo,bar\n1,2\n");
+    let r = callsift(&["ingest", "--profile", "auto", "--warehouse", &wh, odd.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("odd.csv") && r.stderr.contains("no profile matches"), "{}", r.stderr);
+}
+
+#[test]
+fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
+    let t = TempDir::new();
+    let wh = t.s("wh");
+    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    let r = callsift(&["crosswalk", "suggest", "--warehouse", &wh]).ok();
+    assert_eq!(
+        r.stdout,
+        "raw_type,category,weapon,violence,medical,in_progress,bh_nexus,conflict,police_type,third_party_likelihood,note\n\
+         SPECIAL DETAIL,,,,,,,,,,REVIEW: no rule matched; 1 calls\n"
+    );
+    // On a file, with a profile whose crosswalk lacks types: a draft written for review.
+    let csv = t.write(
+        "cad.csv",
+        "incident_number,unit_id,call_received,dispatched,on_scene,cleared,call_source,initial_type,final_type,priority,disposition,district,beat,block_address,narrative\n\
+         1,A,01/01/2024 01:00:00 AM,,,,911,MENTAL SUBJ W/ KNIFE,,2,,D1,1A,,\n\
+         2,A,01/01/2024 01:00:00 AM,,,,911,MENTAL SUBJ W/ KNIFE,,2,,D1,1A,,\n\
+         3,A,01/01/2024 01:00:00 AM,,,,911,WELFARE CHECK,,3,,D1,1A,,\n",
+    );
+    let out = t.join("draft.csv");
+    let r = callsift(&["crosswalk", "suggest", "--profile", "callsift_sample", csv.to_str().unwrap(), "--out", out.to_str().unwrap()]).ok();
+    assert!(r.stdout.contains("wrote 1 draft crosswalk rows (1 with a suggested category, 0 to review by hand)"), "{}", r.stdout);
+    let draft = std::fs::read_to_string(out).unwrap();
+    assert_eq!(
+        draft.lines().nth(1).unwrap(),
+        "MENTAL SUBJ W/ KNIFE,Behavioral Health,1,,,,1,,,,\"suggested (confidence 0.80): mental-health keyword, weapon keyword; 2 calls\""
+    );
+}
+
+#[test]
+fn explain_waterfall_and_all_scenarios() {
+    let t = TempDir::new();
+    let wh = t.s("wh");
+    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    let r = callsift(&["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"]).ok();
+    assert!(r.stdout.contains("tagged 8 calls under 8 scenarios"), "{}", r.stdout);
+
+    let r = callsift(&["explain", "24-0000001", "--warehouse", &wh]).ok();
+    assert!(r.stdout.contains("units                  2"), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.trim_start().starts_with("true") && l.contains("limitation no_police_types")), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.contains("no_third_party ") && l.contains("eligible") && l.contains("probability 0.10")), "{}", r.stdout);
+    assert!(r.stdout.lines().any(|l| l.contains("narrowest") && l.contains("limited:no_police_types")), "{}", r.stdout);
+    let r = callsift(&["explain", "nope", "--warehouse", &wh]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no call `nope`"), "{}", r.stderr);
+
+    let w = callsift(&["report", "waterfall", "--warehouse", &wh, "--format", "csv"]).ok();
+    insta::assert_snapshot!("mini_waterfall_csv", w.stdout);
+    let broad: Vec<&str> = w.stdout.lines().filter(|l| l.starts_with("broad,")).collect();
+    assert_eq!(broad.first().copied(), Some("broad,all calls,8,8,,,"));
+    assert_eq!(broad.last().copied(), Some("broad,eligible,5,5,71.4,5,5"));
+    let c = callsift(&["report", "waterfall_by_category", "--warehouse", &wh, "--format", "csv"]).ok();
+    insta::assert_snapshot!("mini_waterfall_by_category_csv", c.stdout);
+}
