@@ -46,7 +46,7 @@ pub struct CrosswalkEntry {
 pub struct Crosswalk {
     pub path: PathBuf,
     entries: Vec<CrosswalkEntry>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 /// Normalise a call type for matching: trim, upper-case, collapse whitespace runs. Writes into `out`
@@ -81,7 +81,7 @@ fn parse_flag(v: &str) -> Option<bool> {
 
 impl Crosswalk {
     pub fn from_entries(entries: Vec<CrosswalkEntry>) -> Self {
-        let mut cw = Crosswalk { path: PathBuf::new(), entries: Vec::new(), index: HashMap::new() };
+        let mut cw = Crosswalk { path: PathBuf::new(), entries: Vec::new(), index: HashMap::default() };
         let mut key = String::new();
         for e in entries {
             normalize_key(&e.raw_type, &mut key);

@@ -87,6 +87,132 @@ fn decode_1252(bytes: &[u8], out: &mut String) {
     out.push_str(&text);
 }
 
+/// Records tokenised (and the file hashed) on their own thread, handed over in reusable chunks so
+/// CSV splitting overlaps field parsing; the last record is flagged when the file ends inside it.
+enum ReadMsg {
+    Chunk(Vec<csv::ByteRecord>, usize),
+    End { truncated_last: bool, sha256: String },
+    Failed(Error),
+}
+
+struct RecordSource {
+    rx: std::sync::mpsc::Receiver<ReadMsg>,
+    recycle: std::sync::mpsc::Sender<Vec<csv::ByteRecord>>,
+    cur: Vec<csv::ByteRecord>,
+    len: usize,
+    i: usize,
+    ahead: Option<ReadMsg>,
+    sha256: Option<String>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const CHUNK: usize = 4096;
+
+impl RecordSource {
+    fn spawn<R: Read + Send + 'static>(mut csv: csv::Reader<HashingReader<R>>, path: PathBuf) -> Result<RecordSource> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<ReadMsg>(4);
+        let (recycle, back) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
+        let thread = std::thread::Builder::new()
+            .name("callsift-reader".into())
+            .spawn(move || {
+                let mut last_pos = None;
+                loop {
+                    let mut v = back.try_recv().unwrap_or_else(|_| vec![csv::ByteRecord::new(); CHUNK]);
+                    let mut n = 0;
+                    let mut eof = false;
+                    while n < v.len() {
+                        match csv.read_byte_record(&mut v[n]) {
+                            Ok(true) => {
+                                last_pos = v[n].position().map(|p| p.byte());
+                                n += 1;
+                            }
+                            Ok(false) => {
+                                eof = true;
+                                break;
+                            }
+                            Err(e) => {
+                                // The csv crate only fails on I/O here (byte records skip UTF-8 checks).
+                                let _ = tx.send(ReadMsg::Failed(Error::Input {
+                                    file: path.clone(),
+                                    message: format!("read failed near line {}: {e}", csv.position().line()),
+                                }));
+                                return;
+                            }
+                        }
+                    }
+                    if n > 0 && tx.send(ReadMsg::Chunk(v, n)).is_err() {
+                        return;
+                    }
+                    if eof {
+                        let truncated_last = last_pos.is_some_and(|p| truncated_tail(&path, p));
+                        let sha256 = warehouse::hex(&csv.into_inner().hasher.finalize());
+                        let _ = tx.send(ReadMsg::End { truncated_last, sha256 });
+                        return;
+                    }
+                }
+            })
+            .ctx(|| "starting reader thread".into())?;
+        Ok(RecordSource { rx, recycle, cur: Vec::new(), len: 0, i: 0, ahead: None, sha256: None, thread: Some(thread) })
+    }
+
+    fn recv(&mut self) -> ReadMsg {
+        self.ahead.take().unwrap_or_else(|| {
+            self.rx.recv().unwrap_or_else(|_| ReadMsg::Failed(Error::Input { file: PathBuf::new(), message: "reader thread stopped".into() }))
+        })
+    }
+
+    /// The next record, and whether it is the file's last record cut off inside a quoted field.
+    fn next(&mut self) -> Result<Option<(&csv::ByteRecord, bool)>> {
+        while self.i >= self.len {
+            if self.sha256.is_some() {
+                return Ok(None);
+            }
+            match self.recv() {
+                ReadMsg::Chunk(v, n) => {
+                    let old = std::mem::replace(&mut self.cur, v);
+                    if !old.is_empty() {
+                        let _ = self.recycle.send(old);
+                    }
+                    self.len = n;
+                    self.i = 0;
+                }
+                ReadMsg::End { sha256, .. } => {
+                    self.sha256 = Some(sha256);
+                    return Ok(None);
+                }
+                ReadMsg::Failed(e) => return Err(e),
+            }
+        }
+        let mut truncated = false;
+        if self.i + 1 == self.len {
+            // Last record of this chunk: look at what follows to know if it ends the file.
+            if self.ahead.is_none() {
+                let m = self.recv();
+                self.ahead = Some(m);
+            }
+            if let Some(ReadMsg::End { truncated_last, .. }) = &self.ahead {
+                truncated = *truncated_last;
+            }
+        }
+        self.i += 1;
+        Ok(Some((&self.cur[self.i - 1], truncated)))
+    }
+
+    fn finish(mut self) -> Result<String> {
+        while self.sha256.is_none() {
+            match self.recv() {
+                ReadMsg::End { sha256, .. } => self.sha256 = Some(sha256),
+                ReadMsg::Failed(e) => return Err(e),
+                ReadMsg::Chunk(..) => {}
+            }
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        Ok(self.sha256.take().unwrap_or_default())
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsed calls, held in a columnar-ish buffer until their unit rows have had a chance to arrive.
 
@@ -107,8 +233,9 @@ impl Span {
 /// Small interned vocabularies (canonical values from the profile and crosswalk).
 #[derive(Default)]
 struct Interner {
+
     values: Vec<String>,
-    index: HashMap<String, u32>,
+    index: HashMap<String, u32, foldhash::fast::RandomState>,
 }
 
 impl Interner {
@@ -351,7 +478,7 @@ struct RowParser<'p> {
     times: TimeParser,
     vocab: Interner,
     key: String,
-    unmapped_types: HashMap<String, u64>,
+    unmapped_types: HashMap<String, u64, foldhash::fast::RandomState>,
     unmapped_values: BTreeMap<&'static str, HashMap<String, u64>>,
     // Pre-interned canonical values.
     unknown: u32,
@@ -378,7 +505,7 @@ impl<'p> RowParser<'p> {
             times: profile.time_parser(),
             vocab,
             key: String::new(),
-            unmapped_types: HashMap::new(),
+            unmapped_types: HashMap::default(),
             unmapped_values: BTreeMap::new(),
             unknown,
             officer_initiated,
@@ -700,12 +827,11 @@ fn fill_derived(layout: &Layout, row: &Row, out: &mut [Option<String>]) {
 
 /// A file cut off mid-record (no final newline, an odd number of quotes in the last record) ends
 /// inside a quoted field; the csv reader would silently close the field. Checked once per file.
-fn truncated_tail(path: &Path, last: &csv::ByteRecord) -> bool {
+fn truncated_tail(path: &Path, last_record_byte: u64) -> bool {
     use std::io::{Seek, SeekFrom};
-    let Some(pos) = last.position() else { return false };
     let Ok(mut f) = std::fs::File::open(path) else { return false };
     let Ok(len) = f.metadata().map(|m| m.len()) else { return false };
-    if len.saturating_sub(pos.byte()) > (16 << 20) || f.seek(SeekFrom::Start(pos.byte())).is_err() {
+    if len.saturating_sub(last_record_byte) > (16 << 20) || f.seek(SeekFrom::Start(last_record_byte)).is_err() {
         return false;
     }
     let mut tail = Vec::new();
@@ -862,7 +988,9 @@ struct PartitionWriter {
     staging: PathBuf,
     ingest_id: String,
     props: WriterProperties,
-    open: BTreeMap<i32, (PathBuf, ArrowWriter<std::fs::File>)>,
+    /// Open files by partition, with the message count when each last received rows.
+    open: BTreeMap<i32, (u64, ArrowWriter<std::fs::File>)>,
+    msgs: u64,
     rejects: Option<(PathBuf, ArrowWriter<std::fs::File>)>,
     staged: Vec<PathBuf>,
     seq: usize,
@@ -874,7 +1002,8 @@ impl PartitionWriter {
     fn rel_path(&mut self, ym: i32) -> PathBuf {
         self.seq += 1;
         let (y, m) = (ym.div_euclid(12), ym.rem_euclid(12) + 1);
-        PathBuf::from(format!("calls/year={y}/month={m:02}/part-{}-{:04}.parquet", self.ingest_id, self.seq))
+        // Unpadded `month=3`: DataFusion prunes `year = … AND month = …` by building this path.
+        PathBuf::from(format!("calls/year={y}/month={m}/part-{}-{:04}.parquet", self.ingest_id, self.seq))
     }
 
     fn write(&mut self, msg: WriteMsg) -> Result<()> {
@@ -886,10 +1015,21 @@ impl PartitionWriter {
                     std::fs::create_dir_all(abs.parent().unwrap()).ctx(|| format!("creating {}", abs.display()))?;
                     let f = std::fs::File::create(&abs).ctx(|| format!("creating {}", abs.display()))?;
                     let w = ArrowWriter::try_new(f, schema::call_file_schema(), Some(self.props.clone()))?;
-                    self.staged.push(rel.clone());
-                    self.open.insert(ym, (rel, w));
+                    self.staged.push(rel);
+                    self.open.insert(ym, (0, w));
                 }
-                self.open.get_mut(&ym).unwrap().1.write(&batch)?;
+                self.msgs += 1;
+                let entry = self.open.get_mut(&ym).unwrap();
+                entry.0 = self.msgs;
+                entry.1.write(&batch)?;
+                // Exports are time-ordered: a month that has had no rows for a while is done. Closing it
+                // bounds the buffered row groups to the few months in flight (a late row opens a new file).
+                let idle: Vec<i32> = self.open.iter().filter(|(_, (last, _))| self.msgs - last > 8).map(|(k, _)| *k).collect();
+                for k in idle {
+                    if let Some((_, w)) = self.open.remove(&k) {
+                        w.close()?;
+                    }
+                }
                 let total: usize = self.open.values().map(|(_, w)| w.in_progress_size()).sum();
                 if total > self.budget {
                     if let Some((_, w)) = self.open.values_mut().max_by_key(|(_, w)| w.in_progress_size()) {
@@ -926,7 +1066,7 @@ impl PartitionWriter {
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
-        .set_max_row_group_row_count(Some(131_072))
+        .set_max_row_group_row_count(Some(65_536))
         .set_created_by(format!("callsift {}", env!("CARGO_PKG_VERSION")))
         .build()
 }
@@ -948,9 +1088,21 @@ pub async fn ingest_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &
         Staged::Done(outcome) => return Ok(outcome),
         Staged::Ready { staging, record, staged } => (staging, record, staged),
     };
+    trace_memory("staged");
     record.duplicate_call_ids = count_duplicate_ids(&staging.join("calls")).await?;
+    trace_memory("duplicate check");
     wh.commit_ingest(&staging, record.clone(), &staged)?;
     Ok(IngestOutcome::Ingested { record, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// `CALLSIFT_TRACE=1`: print resident and peak memory at pipeline phases (for benchmarking).
+pub fn trace_memory(phase: &str) {
+    if std::env::var_os("CALLSIFT_TRACE").is_none() {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| status.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_string()).unwrap_or_default();
+    eprintln!("[trace] {phase}: rss {} peak {}", get("VmRSS:"), get("VmHWM:"));
 }
 
 enum Staged {
@@ -963,7 +1115,8 @@ async fn count_duplicate_ids(dir: &Path) -> Result<u64> {
     if warehouse::parquet_files(dir).is_empty() {
         return Ok(0);
     }
-    let ctx = crate::report::new_context();
+    // A small pool: the aggregation spills rather than holding every id of a huge file in memory.
+    let ctx = crate::report::context_with_memory(64 << 20);
     ctx.register_parquet("staged", &format!("{}/", dir.display()), datafusion::prelude::ParquetReadOptions::default()).await?;
     let batches = ctx
         .sql("SELECT count(*) AS n FROM (SELECT call_id FROM staged GROUP BY call_id HAVING count(*) > 1)")
@@ -1023,16 +1176,18 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     let layout = profile.resolve(&header);
     layout.check_required(path)?;
 
-    let (tx, rx) = std::sync::mpsc::sync_channel::<WriteMsg>(4);
+    // One batch in flight: parsing and encoding overlap without queuing batches in memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<WriteMsg>(1);
     let mut pw = PartitionWriter {
         staging: staging.clone(),
         ingest_id: ingest_id.clone(),
         props: writer_properties(),
         open: BTreeMap::new(),
+        msgs: 0,
         rejects: None,
         staged: Vec::new(),
         seq: 0,
-        budget: 96 << 20,
+        budget: 32 << 20,
     };
     let writer = std::thread::Builder::new()
         .name("callsift-writer".into())
@@ -1051,7 +1206,7 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     let mut buf = CallBuffer::new();
     let merge = profile.merge_window.map(|w| w.max(opts.batch_size));
     let batch_size = merge.unwrap_or(opts.batch_size);
-    let mut rec = csv::ByteRecord::new();
+    buf.rows.reserve_exact(2 * batch_size + 1);
     let mut decoded: Vec<String> = Vec::new();
     let has_derived = parser.layout.derived().next().is_some();
     let mut derived: Vec<Option<String>> = vec![None; SourceField::ALL.len()];
@@ -1073,23 +1228,22 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         Ok(())
     };
 
-    // Records are read one ahead, so the last one can be checked for truncation before it is used.
-    let mut next = csv::ByteRecord::new();
-    let read = |csv: &mut csv::Reader<_>, r: &mut csv::ByteRecord| -> Result<bool> {
-        csv.read_byte_record(r).map_err(|e| {
-            // The csv crate only fails on I/O here (byte records skip UTF-8 checks).
-            Error::Input { file: path.to_path_buf(), message: format!("read failed near line {}: {e}", csv.position().line()) }
-        })
-    };
-    let mut has_rec = read(&mut csv, &mut rec)?;
-    while has_rec {
-        let has_next = read(&mut csv, &mut next)?;
-        if !has_next && truncated_tail(path, &rec) {
+    let mut source = RecordSource::spawn(csv, path.to_path_buf())?;
+    loop {
+        let (rec, truncated) = match source.next() {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(e) => {
+                send_err = Some(e);
+                break;
+            }
+        };
+        if truncated {
             counts.rows_read += 1;
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             let raw = String::from_utf8_lossy(rec.as_slice()).into_owned();
             rejects.push(line, "truncated_record", None, "file ends inside a quoted field: the last record is cut off", &raw);
-            break;
+            continue;
         }
         counts.rows_read += 1;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
@@ -1098,7 +1252,7 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
             Encoding::Windows1252 => rec.as_slice().is_ascii(),
         };
         let mut fields = if utf8 {
-            Fields::Bytes(&rec)
+            Fields::Bytes(rec)
         } else {
             decoded.resize(rec.len(), String::new());
             for (i, f) in rec.iter().enumerate() {
@@ -1170,9 +1324,8 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
                 pb.set_message(format!("{} rows, {:.0} rows/s", counts.rows_read, counts.rows_read as f64 / secs));
             }
         }
-        std::mem::swap(&mut rec, &mut next);
-        has_rec = has_next;
     }
+    let sha = if send_err.is_none() { source.finish() } else { Ok(String::new()) };
     if send_err.is_none() {
         let n = buf.rows.len();
         if let Err(e) = emit(&mut buf, n, &parser, true) {
@@ -1192,8 +1345,7 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         pb.finish_and_clear();
     }
 
-    let HashingReader { hasher, .. } = csv.into_inner();
-    let sha256 = warehouse::hex(&hasher.finalize());
+    let sha256 = sha?;
     let manifest = wh.manifest()?;
     if let Some(r) = manifest.ingests.iter().find(|r| r.sha256 == sha256) {
         let _ = std::fs::remove_dir_all(&staging);

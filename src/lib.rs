@@ -5,8 +5,10 @@
 pub mod assets;
 pub mod commands;
 pub mod crosswalk;
+pub mod dashboard;
 pub mod detect;
 pub mod error;
+pub mod evaluate;
 pub mod explain;
 pub mod ingest;
 pub mod policy;

@@ -94,6 +94,27 @@ enum Command {
         #[arg(long)]
         policy: Option<String>,
     },
+    /// Program evaluation: pre/post and difference-in-differences with block-bootstrap CIs.
+    Evaluate {
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// `program_start=YYYY-MM-DD`, `treated=D1,D3`, `scenario=broad` (repeatable).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        #[arg(long, default_value_t = callsift::evaluate::DEFAULT_REPLICATES)]
+        replicates: usize,
+        #[arg(long, default_value_t = callsift::evaluate::DEFAULT_SEED)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Dashboards (dashboards/NAME.toml) as self-contained HTML.
+    Dashboard {
+        #[command(subcommand)]
+        command: DashboardCommand,
+    },
     /// Source profiles: list the known ones, detect which fits a file.
     Profile {
         #[command(subcommand)]
@@ -115,6 +136,22 @@ enum Command {
 enum PolicyCommand {
     /// Validate a policy against the call schema without running it.
     Check { policy: String },
+}
+
+#[derive(Subcommand)]
+enum DashboardCommand {
+    /// Render a dashboard to one self-contained HTML file (works offline, prints cleanly).
+    Build {
+        /// Built-in dashboard name (sizing, transparency, evaluation) or path to a .toml.
+        name: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Override a dashboard parameter, e.g. --param scenario=narrowest (repeatable).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -161,6 +198,12 @@ async fn run(cli: Cli) -> callsift::Result<()> {
         Command::Sql { query, warehouse, format, out: path } => commands::sql(&query, &warehouse, format, path.as_deref(), &mut out).await,
         Command::Sample { rows, seed, out: path } => commands::sample(rows, seed, &path, &mut out),
         Command::Explain { call_id, warehouse, policy } => commands::explain(&call_id, &warehouse, policy.as_deref(), &mut out).await,
+        Command::Evaluate { warehouse, params, replicates, seed, format, out: path } => {
+            callsift::evaluate::command(&warehouse, &params, replicates, seed, format, path.as_deref(), &mut out).await
+        }
+        Command::Dashboard { command: DashboardCommand::Build { name, warehouse, out: path, params } } => {
+            callsift::dashboard::command(&name, &warehouse, &params, &path, &mut out).await
+        }
         Command::Profile { command: ProfileCommand::List } => commands::profile_list(&mut out),
         Command::Profile { command: ProfileCommand::Detect { file } } => commands::profile_detect(&file, &mut out),
         Command::Crosswalk { command: CrosswalkCommand::Suggest { warehouse, profile, file, out: path } } => {

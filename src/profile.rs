@@ -261,7 +261,7 @@ struct ProfileToml {
 /// A value mapping with keys normalised like call types (case and spacing ignored).
 #[derive(Debug, Clone)]
 pub struct ValueMap<T> {
-    exact: std::collections::HashMap<String, T>,
+    exact: std::collections::HashMap<String, T, foldhash::fast::RandomState>,
     /// Prefixes, longest first.
     prefixes: Vec<(String, T)>,
     pub default: Option<T>,
@@ -271,7 +271,7 @@ pub struct ValueMap<T> {
 impl<T: Clone> ValueMap<T> {
     fn from_toml(t: ValueMapToml<T>) -> Self {
         let mut key = String::new();
-        let mut exact = std::collections::HashMap::new();
+        let mut exact = std::collections::HashMap::default();
         let mut prefixes = Vec::new();
         for (k, v) in t.values {
             normalize_key(&k, &mut key);

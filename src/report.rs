@@ -30,12 +30,16 @@ pub const MEMORY_LIMIT: usize = 256 << 20;
 
 /// A session sized for this machine, with a bounded memory pool that spills to disk.
 pub fn new_context() -> SessionContext {
+    context_with_memory(MEMORY_LIMIT)
+}
+
+pub fn context_with_memory(limit: usize) -> SessionContext {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let config = SessionConfig::new()
         .with_target_partitions(threads)
         .with_information_schema(true)
         .set_bool("datafusion.execution.parquet.pushdown_filters", true);
-    let pool = TrackConsumersPool::new(FairSpillPool::new(MEMORY_LIMIT), NonZeroUsize::new(5).expect("non-zero"));
+    let pool = TrackConsumersPool::new(FairSpillPool::new(limit), NonZeroUsize::new(5).expect("non-zero"));
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(pool))
         .with_disk_manager_builder(DiskManagerBuilder::default())

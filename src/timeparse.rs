@@ -253,8 +253,9 @@ pub struct TimeParser {
     sentinels: Vec<String>,
     /// Index of the format that matched last: exports use one format, so try it first.
     last: std::cell::Cell<usize>,
-    /// Cache of the UTC offset for one unambiguous local hour (exports are roughly time-ordered).
-    cache: std::cell::Cell<(i64, i64)>,
+    /// Direct-mapped cache of UTC offsets for unambiguous local hours: a row's four timestamps
+    /// fall in a few nearby hours, and exports are roughly time-ordered.
+    cache: std::cell::RefCell<[(i64, i64); 64]>,
 }
 
 impl TimeParser {
@@ -264,7 +265,7 @@ impl TimeParser {
             tz,
             sentinels: sentinels.into_iter().map(|s| s.trim().to_ascii_uppercase()).collect(),
             last: std::cell::Cell::new(0),
-            cache: std::cell::Cell::new((i64::MIN, 0)),
+            cache: std::cell::RefCell::new([(i64::MIN, 0); 64]),
         }
     }
 
@@ -309,7 +310,8 @@ impl TimeParser {
     pub fn from_local(&self, local: NaiveDateTime) -> Instant {
         let local_us = local.and_utc().timestamp_micros();
         let hour = local_us.div_euclid(3_600_000_000);
-        let (cached_hour, cached_off) = self.cache.get();
+        let slot = hour.rem_euclid(64) as usize;
+        let (cached_hour, cached_off) = self.cache.borrow()[slot];
         if cached_hour == hour {
             return Instant { utc_us: local_us - cached_off, local_us };
         }
@@ -323,7 +325,7 @@ impl TimeParser {
                     if matches!(self.tz.from_local_datetime(&s), LocalResult::Single(_))
                         && matches!(self.tz.from_local_datetime(&e), LocalResult::Single(_))
                     {
-                        self.cache.set((hour, off));
+                        self.cache.borrow_mut()[slot] = (hour, off);
                     }
                 }
                 off

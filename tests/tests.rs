@@ -2,5 +2,7 @@
 mod common;
 
 mod cli;
+mod dashboard;
 mod real_cad;
+mod reports;
 mod tools;
