@@ -223,14 +223,23 @@ pub async fn demo(out_dir: &Path, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "== callsift demo: warehouse {}\n", warehouse.display()).ctx(|| "writing output".into())?;
     ingest("callsift_sample", &warehouse, &inputs, &IngestOptions::default(), out).await?;
     writeln!(out).ctx(|| "writing output".into())?;
-    tag("standard", &warehouse, &TagOptions { scenarios: Some("all".into()), allow_unmapped: false }, out).await?;
-    for name in ["sizing"] {
-        writeln!(out).ctx(|| "writing output".into())?;
-        report(name, &warehouse, &[], Format::Table, None, out).await?;
+    // The sample program's policy: the standard policy plus its service hours and area.
+    tag("sample_program", &warehouse, &TagOptions { scenarios: Some("all".into()), allow_unmapped: false }, out).await?;
+    writeln!(out).ctx(|| "writing output".into())?;
+    report("sizing", &warehouse, &[], Format::Table, None, out).await?;
+    let wh = Warehouse::open_existing(&warehouse)?;
+    writeln!(out).ctx(|| "writing output".into())?;
+    for name in crate::dashboard::names() {
+        let path = out_dir.join("dashboards").join(format!("{name}.html"));
+        crate::dashboard::build(&wh, &name, &[], &path).await?;
+        writeln!(out, "dashboard {name}: {}", path.display()).ctx(|| "writing output".into())?;
     }
+    let opts = crate::publish::MonthlyOptions { month: None, scenario: "program".into(), threshold: crate::publish::DEFAULT_THRESHOLD };
+    let p = crate::publish::monthly(&wh, &opts, &out_dir.join("transparency")).await?;
+    writeln!(out, "transparency report {}: {} (and report.md, {} CSVs)", p.month, p.html.display(), p.csvs.len()).ctx(|| "writing output".into())?;
     writeln!(
         out,
-        "\nNext: `callsift report sizing_by_category --warehouse {w}`, `callsift sql \"SELECT …\" --warehouse {w}`",
+        "\nNext: `callsift report waterfall --warehouse {w}`, `callsift explain CALL_ID --warehouse {w}`, `callsift sql \"SELECT …\" --warehouse {w}`",
         w = warehouse.display()
     )
     .ctx(|| "writing output".into())?;

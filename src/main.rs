@@ -110,6 +110,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Publish public reports.
+    Publish {
+        #[command(subcommand)]
+        command: PublishCommand,
+    },
     /// Dashboards (dashboards/NAME.toml) as self-contained HTML.
     Dashboard {
         #[command(subcommand)]
@@ -136,6 +141,27 @@ enum Command {
 enum PolicyCommand {
     /// Validate a policy against the call schema without running it.
     Check { policy: String },
+}
+
+#[derive(Subcommand)]
+enum PublishCommand {
+    /// The monthly public transparency report: HTML, Markdown and CSVs, small counts suppressed.
+    Monthly {
+        /// `YYYY-MM` (default: the latest month in the warehouse).
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Output folder; the report goes to OUT/YYYY-MM/.
+        #[arg(long)]
+        out: PathBuf,
+        /// The program's scenario (tagged in the warehouse).
+        #[arg(long, default_value = "program")]
+        scenario: String,
+        /// Counts below this are suppressed.
+        #[arg(long, default_value_t = callsift::publish::DEFAULT_THRESHOLD)]
+        threshold: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -200,6 +226,10 @@ async fn run(cli: Cli) -> callsift::Result<()> {
         Command::Explain { call_id, warehouse, policy } => commands::explain(&call_id, &warehouse, policy.as_deref(), &mut out).await,
         Command::Evaluate { warehouse, params, replicates, seed, format, out: path } => {
             callsift::evaluate::command(&warehouse, &params, replicates, seed, format, path.as_deref(), &mut out).await
+        }
+        Command::Publish { command: PublishCommand::Monthly { month, warehouse, out: dir, scenario, threshold } } => {
+            let opts = callsift::publish::MonthlyOptions { month, scenario, threshold };
+            callsift::publish::command(&warehouse, &opts, &dir, &mut out).await
         }
         Command::Dashboard { command: DashboardCommand::Build { name, warehouse, out: path, params } } => {
             callsift::dashboard::command(&name, &warehouse, &params, &path, &mut out).await

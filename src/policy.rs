@@ -207,10 +207,8 @@ impl Policy {
     /// Parse and check structure (names, references, hours). Expressions are checked by [`Policy::validate`].
     pub fn from_asset(asset: &Asset) -> Result<Policy> {
         let file = &asset.origin;
-        let t: PolicyToml = toml::from_str(&asset.text).map_err(|e| {
-            let key = e.span().map(|s| format!("at byte {}", s.start)).unwrap_or_else(|| "toml".into());
-            Error::config(file, key, e.message().to_string())
-        })?;
+        let table = resolve_extends(asset, 0)?;
+        let t: PolicyToml = table.try_into().map_err(|e: toml::de::Error| Error::config(file, "toml", e.message().to_string()))?;
         let mut names = BTreeSet::new();
         let mut check_name = |kind: &str, n: &str| -> Result<()> {
             if !valid_name(n) {
@@ -400,6 +398,37 @@ impl Policy {
     }
 }
 
+/// Parse a policy's TOML, applying `extends = "base"`: the base's tables are kept, scalar keys and
+/// tables the policy sets override them, and the arrays `disqualifier`, `limitation`, `scenario`
+/// are appended to — so a program's policy adds its hours, area and scenarios to the standard one.
+fn resolve_extends(asset: &Asset, depth: usize) -> Result<toml::Table> {
+    let file = &asset.origin;
+    let mut table: toml::Table = toml::from_str(&asset.text).map_err(|e| {
+        let key = e.span().map(|s| format!("at byte {}", s.start)).unwrap_or_else(|| "toml".into());
+        Error::config(file, key, e.message().to_string())
+    })?;
+    let Some(base) = table.remove("extends") else { return Ok(table) };
+    let base = base.as_str().ok_or_else(|| Error::config(file, "extends", "expected a policy name or path"))?.to_string();
+    if depth > 4 {
+        return Err(Error::config(file, "extends", "policies extend each other too deeply (a cycle?)"));
+    }
+    let base_asset = match &asset.dir {
+        Some(dir) if dir.join(&base).is_file() => assets::resolve("policies", &dir.join(&base).display().to_string(), ".toml"),
+        _ => assets::resolve("policies", &base, ".toml"),
+    }
+    .ok_or_else(|| Error::config(file, "extends", format!("no policy `{base}`")))?;
+    let mut merged = resolve_extends(&base_asset, depth + 1)?;
+    for (k, v) in table {
+        match (merged.get_mut(&k), v) {
+            (Some(toml::Value::Array(a)), toml::Value::Array(b)) if ["disqualifier", "limitation", "scenario"].contains(&k.as_str()) => a.extend(b),
+            (_, v) => {
+                merged.insert(k, v);
+            }
+        }
+    }
+    Ok(merged)
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
@@ -543,6 +572,19 @@ name = "broad"
         assert!(e.contains("limitation `hrs`") && e.contains("HH:MM"), "{e}");
         let e = err("[[disqualifier]]\nname = \"bad\"\nwhen = \"weapon AND (\"\n");
         assert!(e.contains("disqualifier `bad`") && e.contains("not a valid expression"), "{e}");
+    }
+
+    #[test]
+    fn extends_appends_limitations_and_scenarios() {
+        let p = Policy::load("policies/sample_program.toml").unwrap();
+        p.validate().unwrap();
+        assert_eq!(p.name, "sample_program");
+        assert_eq!(p.disqualifiers.len(), 5);
+        let names: Vec<&str> = p.limitations.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["no_police_types", "no_third_party", "bh_nexus_required", "service_hours", "service_area"]);
+        assert!(p.scenario("broad").is_some() && p.scenario("program").is_some());
+        // Hours and area are not combined by --scenarios all; the program scenario is added to the 8.
+        assert_eq!(p.all_combinations().len(), 9);
     }
 
     #[test]

@@ -134,8 +134,8 @@ fn parquet_files_are_plain_hive_partitions() {
     ingest_mini(&t);
     let files = walk(&t.join("wh/calls"));
     assert_eq!(files.len(), 2, "{files:?}");
-    assert!(files[0].starts_with("year=2024/month=3/part-") && files[1].starts_with("year=2024/month=11/part-"), "{files:?}");
-    let f = std::fs::File::open(t.join("wh/calls").join(&files[0])).unwrap();
+    assert!(files[0].starts_with("year=2024/month=11/part-") && files[1].starts_with("year=2024/month=3/part-"), "{files:?}");
+    let f = std::fs::File::open(t.join("wh/calls").join(&files[1])).unwrap();
     let reader = SerializedFileReader::new(f).unwrap();
     let schema = reader.metadata().file_metadata().schema_descr();
     let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
@@ -182,11 +182,11 @@ fn demo_runs_the_whole_pipeline_on_the_sample() {
     let t = TempDir::new();
     let r = callsift(&["demo", "--out", &t.s("demo")]).ok();
     assert!(r.stdout.contains("rows read 40,000 = calls kept 29,102 + rejected 190 + unit rows merged 10,634 + non-calls dropped 74"), "{}", r.stdout);
-    assert!(r.stdout.contains("tagged 29,102 calls under 8 scenarios of policy standard"), "{}", r.stdout);
+    assert!(r.stdout.contains("tagged 29,102 calls under 9 scenarios of policy sample_program"), "{}", r.stdout);
     assert!(r.stdout.contains("Community-responder sizing by scenario"), "{}", r.stdout);
     let w = t.join("demo/warehouse");
     assert_eq!(sql_csv(&w, "SELECT count(*) AS n FROM calls"), "n\n29102\n");
-    assert_eq!(sql_csv(&w, "SELECT count(DISTINCT scenario) AS n FROM eligibility"), "n\n8\n");
+    assert_eq!(sql_csv(&w, "SELECT count(DISTINCT scenario) AS n FROM eligibility"), "n\n9\n");
     insta::assert_snapshot!("demo_sizing", sql_csv(&w, "SELECT * FROM (SELECT scenario, count(*) FILTER (WHERE outcome <> 'excluded_self_initiated') AS public_calls, count(*) FILTER (WHERE eligible) AS eligible_high, round(sum(p_eligible)) AS eligible_point FROM eligibility GROUP BY scenario) ORDER BY scenario"));
 }
 

@@ -6,3 +6,4 @@ mod dashboard;
 mod real_cad;
 mod reports;
 mod tools;
+mod publish;

@@ -1,0 +1,82 @@
+//! The public outputs: monthly transparency report and the demo's dashboards. Small counts are
+//! suppressed with no recoverable cell, and nothing private (addresses, free text) gets out.
+use crate::common::*;
+
+fn numbers(cell: &str) -> Option<i64> {
+    cell.replace(',', "").parse().ok()
+}
+
+#[test]
+fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
+    let t = TempDir::new();
+    let r = callsift(&["demo", "--out", &t.s("demo")]).ok();
+    for p in ["dashboards/sizing.html", "dashboards/transparency.html", "dashboards/evaluation.html", "transparency/2025-03/index.html"] {
+        assert!(r.stdout.contains(&t.join("demo").join(p).display().to_string()), "{p} not printed:\n{}", r.stdout);
+        assert!(t.join("demo").join(p).is_file(), "{p}");
+    }
+    let site = t.join("demo/transparency/2025-03");
+    let summary = std::fs::read_to_string(site.join("transparency_summary.csv")).unwrap();
+    insta::assert_snapshot!("demo_transparency_summary_csv", summary);
+    let this_month: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(&this_month[..6], ["this month", "1210", "400", "175", "70", "70"]);
+
+    // Every published table: no count from 1 to 10 visible, and no additive column with exactly one
+    // hidden cell (it could be recovered from the column total).
+    for name in ["transparency_summary", "transparency_not_served", "transparency_outcomes", "transparency_repeat_locations"] {
+        let text = std::fs::read_to_string(site.join(format!("{name}.csv"))).unwrap();
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<Vec<String>> = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+        for row in &rows {
+            for (c, v) in header.iter().zip(row) {
+                let count_col = c.ends_with("calls") || c.ends_with("_n") || c == "locations";
+                if count_col {
+                    assert!(!numbers(v).is_some_and(|n| n > 0 && n < 11), "{name}.{c} shows {v}");
+                }
+            }
+        }
+        if name != "transparency_summary" {
+            for (j, c) in header.iter().enumerate().skip(1) {
+                let hidden = rows.iter().filter(|r| r[j] == "<11" || r[j] == "(suppressed)").count();
+                assert_ne!(hidden, 1, "{name}.{c}: a single hidden cell can be recovered from the total");
+            }
+        }
+    }
+    insta::assert_snapshot!("demo_transparency_outcomes_csv", std::fs::read_to_string(site.join("transparency_outcomes.csv")).unwrap());
+
+    // Nothing private in any public output: no hundred-block address, no narrative text, no raw types.
+    let addresses = sql_csv(&t.join("demo/warehouse"), "SELECT DISTINCT address FROM calls WHERE address IS NOT NULL ORDER BY address LIMIT 50");
+    let mut public = Vec::new();
+    for d in ["dashboards", "transparency/2025-03"] {
+        for e in std::fs::read_dir(t.join("demo").join(d)).unwrap().flatten() {
+            public.push((e.path().display().to_string(), std::fs::read_to_string(e.path()).unwrap()));
+        }
+    }
+    assert!(public.len() >= 9);
+    for (path, text) in &public {
+        assert!(!text.contains("BLOCK OF"), "{path} contains an address");
+        for a in addresses.lines().skip(1) {
+            assert!(!text.contains(a), "{path} contains {a}");
+        }
+        assert!(!text.contains("RP STATES"), "{path} contains narrative text");
+    }
+}
+
+#[test]
+fn publish_checks_its_arguments() {
+    let t = TempDir::new();
+    let wh = t.s("wh");
+    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    callsift(&["tag", "--warehouse", &wh, "--allow-unmapped"]).ok();
+    let r = callsift(&["publish", "monthly", "--warehouse", &wh, "--out", &t.s("site")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("scenario `program` is not in the warehouse") && r.stderr.contains("sample_program"), "{}", r.stderr);
+    let r = callsift(&["publish", "monthly", "--warehouse", &wh, "--out", &t.s("site"), "--scenario", "broad", "--month", "March"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("expected YYYY-MM"), "{}", r.stderr);
+    // Tiny data: every non-zero count is suppressed.
+    let r = callsift(&["publish", "monthly", "--warehouse", &wh, "--out", &t.s("site"), "--scenario", "broad", "--month", "2024-03"]).ok();
+    assert!(r.stdout.contains("published the 2024-03 transparency report"), "{}", r.stdout);
+    let s = std::fs::read_to_string(t.join("site/2024-03/transparency_summary.csv")).unwrap();
+    assert_eq!(s.lines().nth(1).unwrap().split(',').take(3).collect::<Vec<_>>(), ["this month", "<11", "<11"]);
+}
