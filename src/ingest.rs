@@ -1084,12 +1084,17 @@ fn new_ingest_id() -> String {
 /// read at all (missing, wrong profile) is an error and leaves the warehouse untouched.
 pub async fn ingest_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptions) -> Result<IngestOutcome> {
     let started = WallClock::now();
-    let (staging, mut record, staged) = match stage_file(wh, profile, path, opts)? {
+    let (staging, record, staged) = match stage_file(wh, profile, path, opts)? {
         Staged::Done(outcome) => return Ok(outcome),
-        Staged::Ready { staging, record, staged } => (staging, record, staged),
+        Staged::Ready { staging, record, staged, maybe_duplicates } => {
+            let mut record = record;
+            if maybe_duplicates {
+                record.duplicate_call_ids = count_duplicate_ids(&staging.join("calls")).await?;
+            }
+            (staging, record, staged)
+        }
     };
     trace_memory("staged");
-    record.duplicate_call_ids = count_duplicate_ids(&staging.join("calls")).await?;
     trace_memory("duplicate check");
     wh.commit_ingest(&staging, record.clone(), &staged)?;
     Ok(IngestOutcome::Ingested { record, seconds: started.elapsed().as_secs_f64() })
@@ -1107,7 +1112,36 @@ pub fn trace_memory(phase: &str) {
 
 enum Staged {
     Done(IngestOutcome),
-    Ready { staging: PathBuf, record: IngestRecord, staged: Vec<PathBuf> },
+    /// `maybe_duplicates`: the in-memory id check could not rule out repeated call ids, so the
+    /// exact (spilling) DataFusion check runs on the staged files.
+    Ready { staging: PathBuf, record: IngestRecord, staged: Vec<PathBuf>, maybe_duplicates: bool },
+}
+
+/// Hashes of every call id kept so far, to prove cheaply that no id repeats (the common case).
+/// A repeat or a 64-bit hash collision only flags the file for the exact check; past `CAP` ids the
+/// set stops growing (memory stays bounded) and the exact check runs instead.
+#[derive(Default)]
+struct SeenIds {
+    set: hashbrown::HashSet<u64, foldhash::fast::FixedState>,
+    possible_duplicate: bool,
+    overflow: bool,
+}
+
+impl SeenIds {
+    const CAP: usize = 4_000_000;
+
+    fn note(&mut self, h: u64) {
+        if self.overflow {
+            return;
+        }
+        if !self.set.insert(h) {
+            self.possible_duplicate = true;
+        }
+        if self.set.len() >= Self::CAP {
+            self.overflow = true;
+            self.set = Default::default();
+        }
+    }
 }
 
 /// Call ids that occur more than once in the staged files (exact, by DataFusion, spilling if large).
@@ -1207,6 +1241,7 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     let merge = profile.merge_window.map(|w| w.max(opts.batch_size));
     let batch_size = merge.unwrap_or(opts.batch_size);
     buf.rows.reserve_exact(2 * batch_size + 1);
+    let mut seen = SeenIds::default();
     let mut decoded: Vec<String> = Vec::new();
     let has_derived = parser.layout.derived().next().is_some();
     let mut derived: Vec<Option<String>> = vec![None; SourceField::ALL.len()];
@@ -1286,6 +1321,7 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
                         counts.unit_rows_merged += 1;
                     }
                     None => {
+                        seen.note(buf.hash(buf.str(call.call_id).unwrap_or("")));
                         buf.rows.push(call);
                         if merge.is_some() {
                             buf.index_row(buf.rows.len() - 1);
@@ -1380,7 +1416,7 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         files: Vec::new(),
     };
     debug_assert_eq!(record.rows_read, record.calls_kept + record.rows_rejected + record.unit_rows_merged + record.non_calls_dropped);
-    Ok(Staged::Ready { staging, record, staged })
+    Ok(Staged::Ready { staging, record, staged, maybe_duplicates: seen.possible_duplicate || seen.overflow })
 }
 
 fn progress_bar(enabled: bool, len: u64) -> Option<indicatif::ProgressBar> {

@@ -463,65 +463,69 @@ pub fn rules_select(policy: &Policy, source: &str) -> String {
     format!("SELECT {} FROM {source}", cols.join(",\n       "))
 }
 
-/// The outcome CASE for one scenario over the columns of [`rules_select`].
-pub fn outcome_case(policy: &Policy, scenario: &Scenario) -> String {
+/// The estimated limitations (those with `unknown` + `likelihood`).
+fn estimated(policy: &Policy) -> Vec<usize> {
+    (0..policy.limitations.len()).filter(|&i| matches!(policy.limitations[i].kind, LimitationKind::Rule { unknown: Some(_), .. })).collect()
+}
+
+/// The outcome CASE over the columns of [`rules_select`] and the scenario flags `h_<i>` (true when
+/// the scenario includes limitation i), in the documented outcome order.
+fn outcome_case(policy: &Policy) -> String {
     let mut arms = vec!["WHEN x_self THEN 'excluded_self_initiated'".to_string()];
     // Hours and area come before everything else judged about the call.
-    for &i in &scenario.limitations {
-        if !policy.limitations[i].is_rule() {
-            arms.push(format!("WHEN l_{i} THEN '{}'", policy.limitations[i].outcome()));
+    for kind in ["out_of_hours", "out_of_area"] {
+        for (i, l) in policy.limitations.iter().enumerate() {
+            if !l.is_rule() && l.outcome() == kind {
+                arms.push(format!("WHEN h_{i} AND l_{i} THEN '{kind}'"));
+            }
         }
     }
-    arms.sort_by_key(|a| if a.contains("out_of_hours") { 1 } else if a.contains("out_of_area") { 2 } else { 0 });
     arms.push("WHEN x_info THEN 'insufficient_info'".into());
     for (i, d) in policy.disqualifiers.iter().enumerate() {
         arms.push(format!("WHEN d_{i} THEN 'disqualified:{}'", d.name));
     }
     arms.push("WHEN NOT s_scope THEN 'out_of_scope'".into());
-    for &i in &scenario.limitations {
-        if policy.limitations[i].is_rule() {
-            arms.push(format!("WHEN l_{i} THEN '{}'", policy.limitations[i].outcome()));
+    for (i, l) in policy.limitations.iter().enumerate() {
+        if l.is_rule() {
+            arms.push(format!("WHEN h_{i} AND l_{i} THEN '{}'", l.outcome()));
         }
     }
     format!("CASE {} ELSE 'eligible' END", arms.join(" "))
 }
 
-/// The estimated limitations of a scenario (those with `unknown` + `likelihood`).
-fn estimated(policy: &Policy, scenario: &Scenario) -> Vec<usize> {
-    scenario
-        .limitations
-        .iter()
-        .copied()
-        .filter(|&i| matches!(policy.limitations[i].kind, LimitationKind::Rule { unknown: Some(_), .. }))
-        .collect()
-}
-
 /// The full tagging query: one row per (call, scenario) with the eligibility schema's columns.
+/// Rules are evaluated once per call (one scan of `source`), then crossed with a small table of
+/// scenarios whose boolean columns say which limitations each includes.
 pub fn tag_sql(policy: &Policy, scenarios: &[Scenario], source: &str) -> String {
-    let mut branches = Vec::new();
-    for s in scenarios {
-        let est = estimated(policy, s);
-        let any_unknown = if est.is_empty() { "false".to_string() } else { est.iter().map(|i| format!("u_{i}")).collect::<Vec<_>>().join(" OR ") };
-        let p = if est.is_empty() {
-            "1.0".to_string()
-        } else {
-            est.iter().map(|i| format!("(CASE WHEN u_{i} THEN 1.0 - p_{i} ELSE 1.0 END)")).collect::<Vec<_>>().join(" * ")
-        };
-        branches.push(format!(
-            "SELECT call_id, '{name}' AS scenario, {case} AS reason, ({any_unknown}) AS unknown, {p} AS p FROM r",
-            name = s.name,
-            case = outcome_case(policy, s)
-        ));
-    }
+    let n = policy.limitations.len();
+    let rows: Vec<String> = scenarios
+        .iter()
+        .map(|s| {
+            let flags: Vec<String> = (0..n).map(|i| s.limitations.contains(&i).to_string()).collect();
+            format!("('{}'{}{})", s.name.replace('\'', "''"), if n > 0 { ", " } else { "" }, flags.join(", "))
+        })
+        .collect();
+    let cols: Vec<String> = std::iter::once("scenario".to_string()).chain((0..n).map(|i| format!("h_{i}"))).collect();
+    let est = estimated(policy);
+    let unknown = if est.is_empty() { "false".to_string() } else { est.iter().map(|i| format!("(h_{i} AND u_{i})")).collect::<Vec<_>>().join(" OR ") };
+    let p = if est.is_empty() {
+        "1.0".to_string()
+    } else {
+        est.iter().map(|i| format!("(CASE WHEN h_{i} AND u_{i} THEN 1.0 - p_{i} ELSE 1.0 END)")).collect::<Vec<_>>().join(" * ")
+    };
     format!(
-        "WITH r AS ({rules}),\ns AS ({branches})\n\
-         SELECT call_id, scenario, reason = 'eligible' AS eligible, reason, split_part(reason, ':', 1) AS outcome,\n\
-                NULLIF(split_part(reason, ':', 2), '') AS rule,\n\
-                (reason = 'eligible' AND unknown) AS estimated,\n\
-                CAST(CASE WHEN reason = 'eligible' THEN p ELSE 0.0 END AS DOUBLE) AS p_eligible\n\
+        "WITH r AS ({rules}),
+         sc AS (SELECT * FROM (VALUES {rows}) AS t({cols})),
+         s AS (SELECT r.call_id, sc.scenario, {case} AS reason, ({unknown}) AS unknown, {p} AS p FROM r CROSS JOIN sc)
+         SELECT call_id, scenario, reason = 'eligible' AS eligible, reason, split_part(reason, ':', 1) AS outcome,
+                NULLIF(split_part(reason, ':', 2), '') AS rule,
+                (reason = 'eligible' AND unknown) AS estimated,
+                CAST(CASE WHEN reason = 'eligible' THEN p ELSE 0.0 END AS DOUBLE) AS p_eligible
          FROM s",
         rules = rules_select(policy, source),
-        branches = branches.join("\nUNION ALL\n"),
+        rows = rows.join(", "),
+        cols = cols.join(", "),
+        case = outcome_case(policy),
     )
 }
 

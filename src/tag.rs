@@ -112,7 +112,10 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
     std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
     let sql = policy::tag_sql(policy, &scenarios, "calls");
     let df = ctx.sql(&sql).await?;
-    let written = df.write_parquet(&format!("{}/", out.display()), DataFrameWriteOptions::new(), None).await?;
+    // zstd(1): the eligibility table is large (calls × scenarios) and rewritten on every tag run.
+    let mut opts = datafusion::config::TableParquetOptions::default();
+    opts.global.compression = Some("zstd(1)".into());
+    let written = df.write_parquet(&format!("{}/", out.display()), DataFrameWriteOptions::new(), Some(opts)).await?;
     let rows_written = written.first().map(|b| int(b, 0, 0)).unwrap_or(0);
 
     wh.commit_eligibility(
