@@ -4,7 +4,10 @@ SELECT e.scenario,
        COALESCE(c.category, '(unmapped)') AS category,
        count(*) AS public_calls,
        CAST(round(sum(e.p_eligible)) AS BIGINT) AS eligible_calls,
-       round(100.0 * sum(e.p_eligible) / count(*), 1) AS eligible_pct
+       round(100.0 * sum(e.p_eligible) / count(*), 1) AS eligible_pct,
+       count(*) FILTER (WHERE e.eligible AND NOT e.estimated) AS eligible_low,
+       count(*) FILTER (WHERE e.eligible) AS eligible_high,
+       CASE WHEN bool_or(e.estimated) THEN 'estimate' ELSE 'count' END AS basis
 FROM eligibility e
 JOIN calls c ON c.call_id = e.call_id
 WHERE e.outcome <> 'excluded_self_initiated'

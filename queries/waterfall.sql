@@ -1,5 +1,6 @@
 -- title: Eligibility waterfall by scenario
 -- answers: Starting from all calls, how many are removed at each step (officer-initiated, hours/area, too little information, each disqualifier, scope, each limitation) and how many remain eligible?
+-- param: scenario = all
 -- Steps follow the policy's outcome order; remaining_pct is the share of calls from the public.
 -- For scenarios whose eligibility is estimated (caller not recorded), the eligible row's calls is
 -- the point estimate and eligible_low / eligible_high its bounds.
@@ -7,6 +8,7 @@ WITH t AS (
     SELECT scenario, outcome, reason, count(*) AS calls, sum(p_eligible) AS p,
            count(*) FILTER (WHERE eligible AND NOT estimated) AS low, count(*) FILTER (WHERE eligible) AS high
     FROM eligibility
+    WHERE '${scenario}' = 'all' OR scenario = '${scenario}'
     GROUP BY scenario, outcome, reason
 ),
 staged AS (

@@ -119,6 +119,13 @@ pub async fn tag(policy: &str, warehouse: &Path, opts: &TagOptions, out: &mut dy
         thousands(rate)
     )
     .ctx(|| "writing output".into())?;
+    writeln!(
+        out,
+        "  caller relationship: recorded for {:.1}% of calls{}",
+        s.caller_recorded_share * 100.0,
+        if s.caller_recorded_share < 1.0 { "; no_third_party scenarios estimate the rest from call types (bounds in reports)" } else { "" }
+    )
+    .ctx(|| "writing output".into())?;
     let top: Vec<String> = s.coverage.top.iter().take(5).map(|(t, n)| format!("{t} ({n})")).collect();
     writeln!(
         out,
@@ -227,6 +234,8 @@ pub async fn demo(out_dir: &Path, out: &mut dyn Write) -> Result<()> {
     tag("sample_program", &warehouse, &TagOptions { scenarios: Some("all".into()), allow_unmapped: false }, out).await?;
     writeln!(out).ctx(|| "writing output".into())?;
     report("sizing", &warehouse, &[], Format::Table, None, out).await?;
+    writeln!(out).ctx(|| "writing output".into())?;
+    report("waterfall", &warehouse, &[("scenario".into(), "narrowest".into())], Format::Table, None, out).await?;
     let wh = Warehouse::open_existing(&warehouse)?;
     writeln!(out).ctx(|| "writing output".into())?;
     for name in crate::dashboard::names() {

@@ -33,6 +33,8 @@ pub struct TagSummary {
     pub coverage: Coverage,
     pub rows_written: u64,
     pub seconds: f64,
+    /// Share of calls whose caller relationship (first / third party) the export records.
+    pub caller_recorded_share: f64,
 }
 
 fn int(b: &RecordBatch, col: usize, row: usize) -> u64 {
@@ -107,6 +109,9 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
         )));
     }
 
+    let b = ctx.sql("SELECT count(*) FILTER (WHERE caller_party <> 'unknown') AS known, count(*) AS n FROM calls").await?.collect().await?;
+    let caller_recorded_share = b.first().map(|b| int(b, 0, 0) as f64 / int(b, 1, 0).max(1) as f64).unwrap_or(0.0);
+
     let staging = wh.staging("tag")?;
     let out = staging.join("eligibility");
     std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
@@ -131,7 +136,7 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
         },
     )?;
     let _ = std::fs::remove_dir_all(&staging);
-    Ok(TagSummary { policy: policy.name.clone(), scenarios, coverage: cov, rows_written, seconds: started.elapsed().as_secs_f64() })
+    Ok(TagSummary { policy: policy.name.clone(), scenarios, coverage: cov, rows_written, seconds: started.elapsed().as_secs_f64(), caller_recorded_share })
 }
 
 #[cfg(test)]

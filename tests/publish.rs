@@ -80,3 +80,25 @@ fn publish_checks_its_arguments() {
     let s = std::fs::read_to_string(t.join("site/2024-03/transparency_summary.csv")).unwrap();
     assert_eq!(s.lines().nth(1).unwrap().split(',').take(3).collect::<Vec<_>>(), ["this month", "<11", "<11"]);
 }
+
+#[test]
+fn every_report_runs_on_the_sample_warehouse() {
+    let t = TempDir::new();
+    callsift(&["demo", "--out", &t.s("demo")]).ok();
+    let wh = t.s("demo/warehouse");
+    let mut names: Vec<String> = std::fs::read_dir(root().join("queries"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".sql")).map(String::from))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 14, "{names:?}");
+    for name in names {
+        let r = callsift(&["report", &name, "--warehouse", &wh, "--format", "csv"]).ok();
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        assert!(lines.len() > 1, "{name} returned no rows");
+        // Pin the head of each report (large ones are cut to keep snapshots small) and its size.
+        let head = lines.iter().take(25).copied().collect::<Vec<_>>().join("\n");
+        insta::assert_snapshot!(format!("demo_report_{name}"), format!("{head}\n... {} rows", lines.len() - 1));
+    }
+}

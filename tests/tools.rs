@@ -102,3 +102,29 @@ fn explain_waterfall_and_all_scenarios() {
     let c = callsift(&["report", "waterfall_by_category", "--warehouse", &wh, "--format", "csv"]).ok();
     insta::assert_snapshot!("mini_waterfall_by_category_csv", c.stdout);
 }
+
+#[test]
+fn csv_mechanics_bom_crlf_latin1_sentinels_padding_duplicate_headers() {
+    let t = TempDir::new();
+    // A profile copy with a sentinel for "no time" (as some cities write 1900-01-01).
+    let profile = std::fs::read_to_string(root().join("profiles/callsift_sample.toml"))
+        .unwrap()
+        .replace("formats = [\"%m/%d/%Y %I:%M:%S %p\"]", "formats = [\"%m/%d/%Y %I:%M:%S %p\"]\nsentinels = [\"01/01/1900 12:00:00 AM\"]");
+    t.write("p/quirky.toml", &profile);
+    std::fs::copy(root().join("profiles/callsift_sample.crosswalk.csv"), t.join("p/callsift_sample.crosswalk.csv")).unwrap();
+    let mut bytes: Vec<u8> = b"\xEF\xBB\xBFincident_number,unit_id,call_received,dispatched,on_scene,cleared,call_source,initial_type,final_type,priority,disposition,district,beat,block_address,narrative,beat\r\n".to_vec();
+    // Latin-1 / Windows-1252 bytes (0xC9 = É, 0x92 = ’) in a UTF-8 file; space padding; a sentinel clear time.
+    bytes.extend_from_slice(b"  00123 ,1A1, 01/05/2024 09:00:00 AM ,01/05/2024 09:05:00 AM,,01/01/1900 12:00:00 AM,911,  welfare check ,,3,ADVISED,D1,1A,12XX BLOCK OF CAF\xC9 ST,O\x92BRIEN,9Z\r\n");
+    bytes.extend_from_slice(b"00124,1A2,01/05/2024 10:00:00 AM,,,,911,WELFARE CHECK,,3,ADVISED,D1,1A,1XX BLOCK OF MAIN ST,,9Z\r\n");
+    let file = t.join("quirks.csv");
+    std::fs::write(&file, bytes).unwrap();
+    let wh = t.s("wh");
+    let r = callsift(&["ingest", "--profile", t.join("p/quirky.toml").to_str().unwrap(), "--warehouse", &wh, file.to_str().unwrap()]).ok();
+    assert!(r.stdout.contains("rows read 2 = calls kept 2 + rejected 0"), "{}", r.stdout);
+    assert_eq!(
+        sql_csv(&t.join("wh"), "SELECT call_id, received_at, cleared_at, category, address, beat FROM calls ORDER BY call_id"),
+        "call_id,received_at,cleared_at,category,address,beat\n\
+         00123,2024-01-05T16:00:00Z,,Assisting the Public,12XX BLOCK OF CAFÉ ST,1A\n\
+         00124,2024-01-05T17:00:00Z,,Assisting the Public,1XX BLOCK OF MAIN ST,1A\n"
+    );
+}
