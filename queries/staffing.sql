@@ -17,7 +17,7 @@
 --   teams_needed = smallest N > A (N <= 200) with P(wait <= wait_minutes) =
 --   1 - C(N, A) * exp(-(N - A) * wait_minutes / AHT) >= service_level; 0 when no calls to serve.
 -- * p_wait = C(N, A), the probability a call waits for a team; utilisation = A / N.
--- Keep in step with staffing_by_shift.sql, which repeats this model.
+-- staffing_by_shift.sql builds on this report (`-- uses: staffing`).
 WITH pub AS (
     SELECT (CAST(date_part('isodow', c.received_local) AS BIGINT) - 1) * 24
                + CAST(date_part('hour', c.received_local) AS BIGINT) AS how,

@@ -341,7 +341,7 @@ impl Dashboard {
             .map(|(k, d)| (k.clone(), given.iter().rev().find(|(g, _)| g == k).map(|(_, v)| v.clone()).unwrap_or_else(|| d.clone())))
             .collect();
         // Same character rules as reports (values end up inside SQL string literals).
-        ReportSql { name: self.name.clone(), title: String::new(), answers: String::new(), params: merged.clone(), sql: String::new() }.render(&[])?;
+        ReportSql { name: self.name.clone(), title: String::new(), answers: String::new(), params: merged.clone(), uses: Vec::new(), sql: String::new() }.render(&[])?;
         Ok(merged)
     }
 }
@@ -572,7 +572,7 @@ pub async fn run_panel(ctx: &SessionContext, dash: &Dashboard, i: usize, params:
             r.render(&given)?
         }
         Query::Sql(sql) => {
-            ReportSql { name: dash.name.clone(), title: String::new(), answers: String::new(), params: params.to_vec(), sql: sql.clone() }.render(&[])?
+            ReportSql { name: dash.name.clone(), title: String::new(), answers: String::new(), params: params.to_vec(), uses: Vec::new(), sql: sql.clone() }.render(&[])?
         }
     };
     let (schema, batches) = run_query(ctx, &sql).await.map_err(|e| match e {

@@ -9,7 +9,9 @@
 //! -- param: scenario = broad
 //! ```
 //! `${name}` in the SQL is replaced by the parameter's value (from `--param name=value` or the
-//! default); values are restricted to a safe character set.
+//! default); values are restricted to a safe character set. `-- uses: other` makes report
+//! `queries/other.sql` available as a view named `other` (rendered with the same parameters), so
+//! one report can build on another instead of repeating it.
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
@@ -63,6 +65,8 @@ pub struct ReportSql {
     pub title: String,
     pub answers: String,
     pub params: Vec<(String, String)>,
+    /// Reports this one reads as views (`-- uses: a, b`).
+    pub uses: Vec<String>,
     pub sql: String,
 }
 
@@ -76,13 +80,15 @@ impl ReportSql {
     }
 
     pub fn parse(name: &str, text: &str) -> ReportSql {
-        let mut r = ReportSql { name: name.into(), title: name.into(), answers: String::new(), params: Vec::new(), sql: text.into() };
+        let mut r = ReportSql { name: name.into(), title: name.into(), answers: String::new(), params: Vec::new(), uses: Vec::new(), sql: text.into() };
         for line in text.lines().map(str::trim).take_while(|l| l.starts_with("--") || l.is_empty()) {
             let body = line.trim_start_matches('-').trim();
             if let Some(t) = body.strip_prefix("title:") {
                 r.title = t.trim().into();
             } else if let Some(a) = body.strip_prefix("answers:") {
                 r.answers = a.trim().into();
+            } else if let Some(u) = body.strip_prefix("uses:") {
+                r.uses.extend(u.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()));
             } else if let Some(p) = body.strip_prefix("param:") {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
                 r.params.push((k.trim().into(), v.trim().into()));
@@ -129,7 +135,29 @@ pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>
 }
 
 pub async fn run_report(ctx: &SessionContext, report: &ReportSql, params: &[(String, String)]) -> Result<Vec<RecordBatch>> {
-    let sql = report.render(params)?;
+    // Parameters go to whichever of this report and the reports it uses declare them.
+    let mut used = Vec::new();
+    for name in &report.uses {
+        used.push(ReportSql::load(name)?);
+    }
+    let declared = |r: &ReportSql, k: &str| r.params.iter().any(|(p, _)| p == k);
+    for (k, _) in params {
+        if !declared(report, k) && !used.iter().any(|u| declared(u, k)) {
+            let mut all: Vec<&str> = report.params.iter().chain(used.iter().flat_map(|u| u.params.iter())).map(|(p, _)| p.as_str()).collect();
+            all.dedup();
+            return Err(Error::Usage(format!(
+                "report `{}` has no parameter `{k}` (parameters: {})",
+                report.name,
+                if all.is_empty() { "none".into() } else { all.join(", ") }
+            )));
+        }
+    }
+    let own = |r: &ReportSql| -> Vec<(String, String)> { params.iter().filter(|(k, _)| declared(r, k)).cloned().collect() };
+    for u in &used {
+        let body = u.render(&own(u))?;
+        run_sql(ctx, &format!("CREATE OR REPLACE VIEW {} AS {}", u.name, body.trim().trim_end_matches(';'))).await?;
+    }
+    let sql = report.render(&own(report))?;
     run_sql(ctx, &sql).await.map_err(|e| match e {
         Error::DataFusion(d) => Error::Refused(format!("report `{}` failed: {d}", report.name)),
         other => other,
