@@ -57,6 +57,19 @@ pub async fn latest_month(ctx: &datafusion::prelude::SessionContext) -> Result<S
     Ok(format!("{:04}-{:02}", v / 100, v % 100))
 }
 
+fn transpose(t: PublicTable) -> PublicTable {
+    if t.rows.is_empty() || t.columns.is_empty() {
+        return t;
+    }
+    let mut columns = vec!["measure".to_string()];
+    columns.extend(t.rows.iter().map(|r| r[0].clone()));
+    let rows: Vec<Vec<String>> = (1..t.columns.len())
+        .map(|j| std::iter::once(t.columns[j].replace('_', " ")).chain(t.rows.iter().map(|r| r[j].clone())).collect())
+        .collect();
+    let hidden = (1..t.columns.len()).map(|j| std::iter::once(false).chain(t.hidden.iter().map(|h| h[j])).collect()).collect();
+    PublicTable { columns, rows, hidden }
+}
+
 fn to_csv(t: &PublicTable) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&t.columns).expect("in-memory");
@@ -119,6 +132,8 @@ pub async fn monthly(wh: &Warehouse, opts: &MonthlyOptions, out_dir: &Path) -> R
         let batches = report::run_report(&ctx, &r, &params).await?;
         let t = privacy::suppress(&batches, shape, opts.threshold)?;
         suppressed_cells += t.hidden.iter().flatten().filter(|h| **h).count();
+        // One row per period reads better turned round: one row per measure, a column per period.
+        let t = if shape == Shape::PerRow { transpose(t) } else { t };
         let file = format!("{name}.csv");
         std::fs::write(dir.join(&file), to_csv(&t)).ctx(|| format!("writing {file}"))?;
         csvs.push(dir.join(&file));
