@@ -327,14 +327,23 @@ impl CallBuffer {
         self.hasher.hash_one(key)
     }
 
+    #[cfg(test)]
     fn find(&self, key: &str) -> Option<usize> {
-        let h = self.hash(key);
+        self.find_hashed(self.hash(key), key)
+    }
+
+    /// `find` with the key's hash already computed (the hot path hashes each id once).
+    fn find_hashed(&self, h: u64, key: &str) -> Option<usize> {
         self.table.find(h, |&i| self.str(self.rows[i as usize].call_id) == Some(key)).map(|&i| i as usize)
     }
 
     fn index_row(&mut self, i: usize) {
         let key = self.str(self.rows[i].call_id).unwrap_or("");
         let h = self.hash(key);
+        self.index_row_hashed(i, h);
+    }
+
+    fn index_row_hashed(&mut self, i: usize, h: u64) {
         let (rows, arena, hasher) = (&self.rows, &self.arena, &self.hasher);
         self.table.insert_unique(h, i as u32, |&j| {
             use std::hash::BuildHasher;
@@ -1064,7 +1073,10 @@ impl PartitionWriter {
 }
 
 pub fn writer_properties() -> WriterProperties {
+    use datafusion::parquet::schema::types::ColumnPath;
     WriterProperties::builder()
+        // Unique per row: a dictionary only costs time and is abandoned anyway.
+        .set_column_dictionary_enabled(ColumnPath::from("call_id"), false)
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
         .set_max_row_group_row_count(Some(65_536))
         .set_created_by(format!("callsift {}", env!("CARGO_PKG_VERSION")))
@@ -1129,6 +1141,10 @@ struct SeenIds {
 
 impl SeenIds {
     const CAP: usize = 4_000_000;
+
+    fn with_capacity(n: usize) -> Self {
+        SeenIds { set: hashbrown::HashSet::with_capacity_and_hasher(n.min(Self::CAP), Default::default()), ..Default::default() }
+    }
 
     fn note(&mut self, h: u64) {
         if self.overflow {
@@ -1241,7 +1257,8 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     let merge = profile.merge_window.map(|w| w.max(opts.batch_size));
     let batch_size = merge.unwrap_or(opts.batch_size);
     buf.rows.reserve_exact(2 * batch_size + 1);
-    let mut seen = SeenIds::default();
+    // Sized from the file (≈ 250 bytes a row) so the id set rarely rehashes.
+    let mut seen = SeenIds::with_capacity((meta.len() / 250) as usize);
     let mut decoded: Vec<String> = Vec::new();
     let has_derived = parser.layout.derived().next().is_some();
     let mut derived: Vec<Option<String>> = vec![None; SourceField::ALL.len()];
@@ -1309,7 +1326,8 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         let row = Row { fields, derived: &derived };
         match parser.parse(&row, &mut buf) {
             Ok(Some(call)) => {
-                let existing = if merge.is_some() { buf.find(buf.str(call.call_id).unwrap_or("")) } else { None };
+                let h = buf.hash(buf.str(call.call_id).unwrap_or(""));
+                let existing = if merge.is_some() { buf.find_hashed(h, buf.str(call.call_id).unwrap_or("")) } else { None };
                 match existing {
                     Some(i) => {
                         if !call.type_mapped {
@@ -1321,10 +1339,10 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
                         counts.unit_rows_merged += 1;
                     }
                     None => {
-                        seen.note(buf.hash(buf.str(call.call_id).unwrap_or("")));
+                        seen.note(h);
                         buf.rows.push(call);
                         if merge.is_some() {
-                            buf.index_row(buf.rows.len() - 1);
+                            buf.index_row_hashed(buf.rows.len() - 1, h);
                         }
                         counts.calls_kept += 1;
                     }
