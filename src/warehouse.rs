@@ -1,7 +1,7 @@
 //! The warehouse: hive-partitioned Parquet on local disk plus a manifest.
 //!
 //! ```text
-//! DIR/calls/year=YYYY/month=MM/part-<ingest>-<n>.parquet
+//! DIR/calls/year=YYYY/month=M/part-<ingest>-<n>.parquet   (month unpadded: see ingest.rs)
 //! DIR/rejects/part-<ingest>.parquet
 //! DIR/eligibility/part-*.parquet
 //! DIR/manifest.json
