@@ -92,7 +92,9 @@ pub async fn ingest(profile: &str, warehouse: &Path, inputs: &[PathBuf], opts: &
             }
             // A bad file never stops the others, and never touches the warehouse.
             Err(e) => {
-                eprintln!("error: {e}");
+                if inputs.len() > 1 {
+                    eprintln!("error: {e}");
+                }
                 failed.push((input.clone(), e));
             }
         }
