@@ -14,6 +14,7 @@ struct Measured {
 }
 
 /// Run a command, measuring wall time and the child's peak resident set (wait4 rusage).
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives the peak RSS
 fn measure(cmd: &mut Command) -> Measured {
     use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();

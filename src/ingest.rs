@@ -43,7 +43,7 @@ impl Default for IngestOptions {
 
 #[derive(Debug, Clone)]
 pub enum IngestOutcome {
-    Ingested { record: IngestRecord, seconds: f64 },
+    Ingested { record: Box<IngestRecord>, seconds: f64 },
     /// The same bytes were ingested before: nothing changed.
     AlreadyIngested { file: String, sha256: String, ingest_id: String },
 }
@@ -555,7 +555,7 @@ impl<'p> RowParser<'p> {
         let Some(v) = self.field(row, f) else { return Ok(None) };
         match self.times.parse(v) {
             Ok(t) => Ok(t),
-            Err(()) => {
+            Err(crate::timeparse::NoFormatMatched) => {
                 if f != SourceField::ReceivedAt && self.profile.invalid_times == InvalidTimes::Null {
                     return Ok(None);
                 }
@@ -1109,7 +1109,7 @@ pub async fn ingest_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &
     trace_memory("staged");
     trace_memory("duplicate check");
     wh.commit_ingest(&staging, record.clone(), &staged)?;
-    Ok(IngestOutcome::Ingested { record, seconds: started.elapsed().as_secs_f64() })
+    Ok(IngestOutcome::Ingested { record: Box::new(record), seconds: started.elapsed().as_secs_f64() })
 }
 
 /// `CALLSIFT_TRACE=1`: print resident and peak memory at pipeline phases (for benchmarking).
@@ -1122,6 +1122,7 @@ pub fn trace_memory(phase: &str) {
     eprintln!("[trace] {phase}: rss {} peak {}", get("VmRSS:"), get("VmHWM:"));
 }
 
+#[allow(clippy::large_enum_variant)] // one value per file: boxing buys nothing
 enum Staged {
     Done(IngestOutcome),
     /// `maybe_duplicates`: the in-memory id check could not rule out repeated call ids, so the

@@ -281,7 +281,7 @@ impl<T: Clone> ValueMap<T> {
                 exact.insert(key.clone(), v);
             }
         }
-        prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         ValueMap { exact, prefixes, default: t.default, match_kind: t.match_kind }
     }
 

@@ -238,6 +238,10 @@ fn month_name(s: &[u8], i: &mut usize) -> Option<u32> {
     Some(m)
 }
 
+/// No configured format matched a timestamp (the caller knows the column and the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoFormatMatched;
+
 /// A parsed instant: UTC and local wall-clock microseconds since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Instant {
@@ -277,8 +281,8 @@ impl TimeParser {
         self.formats.iter().map(|f| f.source())
     }
 
-    /// `Ok(None)` for a sentinel ("no time"), `Err(())` when no format matches.
-    pub fn parse(&self, s: &str) -> Result<Option<Instant>, ()> {
+    /// `Ok(None)` for a sentinel ("no time"), `Err(NoFormatMatched)` when no format matches.
+    pub fn parse(&self, s: &str) -> Result<Option<Instant>, NoFormatMatched> {
         let b = s.as_bytes();
         if !self.sentinels.is_empty() && self.sentinels.iter().any(|x| x.eq_ignore_ascii_case(s)) {
             return Ok(None);
@@ -290,15 +294,15 @@ impl TimeParser {
             if let Some((ndt, offset)) = self.formats[idx].parse(b) {
                 self.last.set(idx);
                 return Ok(Some(match offset {
-                    Some(off) => self.from_utc(ndt - chrono::Duration::seconds(off as i64)),
-                    None => self.from_local(ndt),
+                    Some(off) => self.utc_instant(ndt - chrono::Duration::seconds(off as i64)),
+                    None => self.local_instant(ndt),
                 }));
             }
         }
-        Err(())
+        Err(NoFormatMatched)
     }
 
-    fn from_utc(&self, utc: NaiveDateTime) -> Instant {
+    fn utc_instant(&self, utc: NaiveDateTime) -> Instant {
         let utc_us = utc.and_utc().timestamp_micros();
         let off = self.tz.offset_from_utc_datetime(&utc).fix().local_minus_utc() as i64;
         Instant { utc_us, local_us: utc_us + off * 1_000_000 }
@@ -307,7 +311,7 @@ impl TimeParser {
     /// Local wall time → instant. In the repeated hour of a fall-back day the earlier instant is
     /// taken (exports cannot tell them apart); a wall time inside the spring-forward gap is read
     /// with the offset in force just before the gap (02:30 → 03:30 daylight time).
-    pub fn from_local(&self, local: NaiveDateTime) -> Instant {
+    pub fn local_instant(&self, local: NaiveDateTime) -> Instant {
         let local_us = local.and_utc().timestamp_micros();
         let hour = local_us.div_euclid(3_600_000_000);
         let slot = hour.rem_euclid(64) as usize;
