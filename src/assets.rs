@@ -83,6 +83,16 @@ pub fn resolve(kind: &str, name_or_path: &str, ext: &str) -> Option<Asset> {
     find(kind, &file)
 }
 
+/// `resolve`, or a usage error naming what is known: `what` is the kind in words (`profile`).
+pub fn load(kind: &str, name_or_path: &str, ext: &str, what: &str) -> crate::Result<Asset> {
+    resolve(kind, name_or_path, ext).ok_or_else(|| {
+        crate::Error::Usage(format!(
+            "no {what} `{name_or_path}`: not a readable file and not a known {what} (known: {})",
+            list(kind, ext).join(", ")
+        ))
+    })
+}
+
 /// Load a file referenced from inside another asset (e.g. a profile's crosswalk).
 pub fn sibling(kind: &str, parent: &Asset, rel: &str) -> Option<Asset> {
     if let Some(dir) = &parent.dir {

@@ -231,9 +231,7 @@ const TYPES: [&str; 4] = ["quantitative", "temporal", "ordinal", "nominal"];
 impl Dashboard {
     /// Load by name (`dashboards/NAME.toml` on disk, else built in) or path.
     pub fn load(name: &str) -> Result<Dashboard> {
-        let asset = assets::resolve("dashboards", name, ".toml").ok_or_else(|| {
-            Error::Usage(format!("no dashboard `{name}` (known: {})", names().join(", ")))
-        })?;
+        let asset = assets::load("dashboards", name, ".toml", "dashboard")?;
         let stem = asset.origin.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| name.to_string());
         Dashboard::parse(&stem, &asset.origin, &asset.text)
     }

@@ -195,13 +195,7 @@ fn valid_name(s: &str) -> bool {
 
 impl Policy {
     pub fn load(name_or_path: &str) -> Result<Policy> {
-        let asset = assets::resolve("policies", name_or_path, ".toml").ok_or_else(|| {
-            Error::Usage(format!(
-                "no policy `{name_or_path}`: not a readable file and not a known policy (known: {})",
-                assets::list("policies", ".toml").join(", ")
-            ))
-        })?;
-        Policy::from_asset(&asset)
+        Policy::from_asset(&assets::load("policies", name_or_path, ".toml", "policy")?)
     }
 
     /// Parse and check structure (names, references, hours). Expressions are checked by [`Policy::validate`].

@@ -341,13 +341,7 @@ pub fn header_key(h: &str) -> String {
 impl Profile {
     /// Load by built-in name (`seattle_call_data`), or from a `.toml` path.
     pub fn load(name_or_path: &str) -> Result<Profile> {
-        let asset = assets::resolve("profiles", name_or_path, ".toml").ok_or_else(|| {
-            Error::Usage(format!(
-                "no profile `{name_or_path}`: not a readable file and not a known profile (known: {})",
-                assets::list("profiles", ".toml").join(", ")
-            ))
-        })?;
-        Profile::from_asset(&asset)
+        Profile::from_asset(&assets::load("profiles", name_or_path, ".toml", "profile")?)
     }
 
     pub fn from_asset(asset: &Asset) -> Result<Profile> {

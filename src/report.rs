@@ -72,9 +72,7 @@ pub struct ReportSql {
 
 impl ReportSql {
     pub fn load(name: &str) -> Result<ReportSql> {
-        let asset = assets::resolve("queries", name, ".sql").ok_or_else(|| {
-            Error::Usage(format!("no report `{name}` (known: {})", assets::list("queries", ".sql").join(", ")))
-        })?;
+        let asset = assets::load("queries", name, ".sql", "report")?;
         let stem = asset.origin.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| name.to_string());
         Ok(ReportSql::parse(&stem, &asset.text))
     }

@@ -144,7 +144,8 @@ pub fn unmapped_in_file(profile: &Profile, path: &Path) -> Result<Vec<(String, u
 /// Unmapped call types in a warehouse (normalised, with call counts).
 pub async fn unmapped_in_warehouse(wh: &crate::warehouse::Warehouse) -> Result<Vec<(String, u64)>> {
     let ctx = wh.session().await?;
-    crate::tag::coverage_all(&ctx).await
+    // A missing type has nothing to suggest from.
+    Ok(crate::tag::coverage_all(&ctx).await?.into_iter().filter(|(t, _)| t != "(missing)").collect())
 }
 
 #[cfg(test)]

@@ -57,26 +57,16 @@ pub async fn coverage(ctx: &datafusion::prelude::SessionContext) -> Result<Cover
         .collect()
         .await?;
     let (calls, unmapped) = b.first().map(|b| (int(b, 0, 0), int(b, 1, 0))).unwrap_or((0, 0));
-    let top_b = ctx
-        .sql("SELECT COALESCE(upper(trim(regexp_replace(call_type, '\\s+', ' ', 'g'))), '(missing)') AS t, count(*) AS n FROM calls WHERE NOT type_mapped GROUP BY 1 ORDER BY n DESC, t LIMIT 10")
-        .await?
-        .collect()
-        .await?;
-    let mut top = Vec::new();
-    for b in &top_b {
-        let t = b.column(0).as_string::<i32>();
-        for r in 0..b.num_rows() {
-            top.push((t.value(r).to_string(), int(b, 1, r)));
-        }
-    }
+    let top = coverage_all(ctx).await?.into_iter().take(10).collect();
     let share = if calls == 0 { 0.0 } else { unmapped as f64 / calls as f64 };
     Ok(Coverage { calls, unmapped, share, top })
 }
 
-/// Every unmapped call type in the warehouse (normalised), with call counts, most frequent first.
+/// Every unmapped call type in the warehouse (normalised; `(missing)` when empty), with call
+/// counts, most frequent first.
 pub async fn coverage_all(ctx: &datafusion::prelude::SessionContext) -> Result<Vec<(String, u64)>> {
     let b = ctx
-        .sql("SELECT upper(trim(regexp_replace(call_type, '\\s+', ' ', 'g'))) AS t, count(*) AS n FROM calls WHERE NOT type_mapped AND call_type IS NOT NULL GROUP BY 1 ORDER BY n DESC, t")
+        .sql("SELECT COALESCE(upper(trim(regexp_replace(call_type, '\\s+', ' ', 'g'))), '(missing)') AS t, count(*) AS n FROM calls WHERE NOT type_mapped GROUP BY 1 ORDER BY n DESC, t")
         .await?
         .collect()
         .await?;
