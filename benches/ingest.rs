@@ -39,29 +39,60 @@ fn measure(cmd: &mut Command) -> Measured {
 fn main() {
     let exe = env!("CARGO_BIN_EXE_callsift");
     let rows: usize = std::env::var("CALLSIFT_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let dir = PathBuf::from(std::env::var("CARGO_TARGET_TMPDIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string())).join("callsift-bench");
+    let dir = PathBuf::from(
+        std::env::var("CARGO_TARGET_TMPDIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
+    )
+    .join("callsift-bench");
     std::fs::create_dir_all(&dir).unwrap();
     let export = dir.join(format!("sample_{rows}.csv"));
     if !export.exists() {
-        let m = measure(Command::new(exe).args(["sample", "--rows", &rows.to_string(), "--seed", "1", "--out", export.to_str().unwrap()]));
+        let m = measure(Command::new(exe).args([
+            "sample",
+            "--rows",
+            &rows.to_string(),
+            "--seed",
+            "1",
+            "--out",
+            export.to_str().unwrap(),
+        ]));
         println!("generated {} in {:.1}s", export.display(), m.seconds);
     }
     let mb = std::fs::metadata(&export).unwrap().len() as f64 / 1e6;
     let wh = dir.join("warehouse");
     let _ = std::fs::remove_dir_all(&wh);
 
-    let ingest = measure(Command::new(exe).args(["ingest", "--quiet", "--profile", "callsift_sample", "--warehouse", wh.to_str().unwrap(), export.to_str().unwrap()]));
+    let ingest = measure(Command::new(exe).args([
+        "ingest",
+        "--quiet",
+        "--profile",
+        "callsift_sample",
+        "--warehouse",
+        wh.to_str().unwrap(),
+        export.to_str().unwrap(),
+    ]));
     let tag = measure(Command::new(exe).args(["tag", "--warehouse", wh.to_str().unwrap(), "--scenarios", "all"]));
     let total = ingest.seconds + tag.seconds;
     println!("callsift on {rows} rows ({mb:.0} MB):");
-    println!("  ingest {:>6.2}s  {:>9.0} rows/s  {:>6.1} MB/s  peak RSS {:>6.1} MiB", ingest.seconds, rows as f64 / ingest.seconds, mb / ingest.seconds, ingest.max_rss_mib);
-    println!("  tag    {:>6.2}s  peak RSS {:>6.1} MiB   [{}]", tag.seconds, tag.max_rss_mib, tag.stdout.lines().next().unwrap_or(""));
+    println!(
+        "  ingest {:>6.2}s  {:>9.0} rows/s  {:>6.1} MB/s  peak RSS {:>6.1} MiB",
+        ingest.seconds,
+        rows as f64 / ingest.seconds,
+        mb / ingest.seconds,
+        ingest.max_rss_mib
+    );
+    println!(
+        "  tag    {:>6.2}s  peak RSS {:>6.1} MiB   [{}]",
+        tag.seconds,
+        tag.max_rss_mib,
+        tag.stdout.lines().next().unwrap_or("")
+    );
     println!("  total  {:>6.2}s  {:>9.0} rows/s", total, rows as f64 / total);
     for l in ingest.stdout.lines().skip(1).take(2) {
         println!("  {}", l.trim());
     }
 
-    let have_duckdb = Command::new("python3").args(["-c", "import duckdb"]).status().map(|s| s.success()).unwrap_or(false);
+    let have_duckdb =
+        Command::new("python3").args(["-c", "import duckdb"]).status().map(|s| s.success()).unwrap_or(false);
     if !have_duckdb {
         println!("DuckDB comparison skipped: `pip install duckdb` to run it");
         return;
@@ -71,7 +102,12 @@ fn main() {
     let out = dir.join("duckdb");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
-    let d = measure(Command::new("python3").args([script.to_str().unwrap(), export.to_str().unwrap(), crosswalk.to_str().unwrap(), out.to_str().unwrap()]));
+    let d = measure(Command::new("python3").args([
+        script.to_str().unwrap(),
+        export.to_str().unwrap(),
+        crosswalk.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]));
     println!("{}  (wall {:.2}s incl. python start, peak RSS {:.1} MiB)", d.stdout.trim(), d.seconds, d.max_rss_mib);
     println!("callsift / DuckDB throughput: {:.2}x (target ≥ 2x)", d.seconds / total);
 }

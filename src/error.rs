@@ -22,12 +22,24 @@ pub enum Error {
     #[error("warehouse {dir}: {message}")]
     Warehouse { dir: PathBuf, message: String },
 
+    /// A data file that should be built into this binary is missing (a broken build, not the user's fault).
+    #[error("built-in asset missing: {0}")]
+    Asset(String),
+
     /// A report cannot be published as asked (e.g. too much unmapped volume).
     #[error("{0}")]
     Refused(String),
 
+    /// A result could not be written in the requested format (CSV, JSON, HTML).
+    #[error("formatting output: {0}")]
+    Format(String),
+
     #[error("{context}: {source}")]
-    Io { context: String, #[source] source: std::io::Error },
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
 
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
@@ -49,7 +61,7 @@ impl Error {
     }
 
     /// Exit code convention: 2 = the user must change the command or a config file, 1 = runtime failure.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config { .. } | Error::Usage(_) => 2,
             _ => 1,

@@ -1,26 +1,18 @@
 //! callsift: size, tag and report community-responder eligibility from 911 CAD exports.
 //!
-//! The pipeline, one module per stage:
-//! [`profile`] (+ [`crosswalk`], [`timeparse`]) → [`ingest`] → [`warehouse`] → [`policy`] / [`tag`] → [`report`].
+//! The pipeline, one folder per stage (see docs/architecture.md):
+//! [`source`] (profiles, crosswalks, time parsing) → [`ingest`] (CSV → Arrow → Parquet) →
+//! [`warehouse`] (tables, schema, engine) → [`eligibility`] (policy → SQL → tags) →
+//! [`output`] (reports, privacy, publish, evaluate, dashboards). [`cli`] is the only layer that prints.
+//! Dependencies point one way: cli → output/eligibility → ingest/source → warehouse → error.
 pub mod assets;
-pub mod commands;
-pub mod crosswalk;
-pub mod dashboard;
-pub mod detect;
+pub mod cli;
+pub mod eligibility;
 pub mod error;
-pub mod evaluate;
-pub mod explain;
 pub mod ingest;
-pub mod policy;
-pub mod privacy;
-pub mod profile;
-pub mod publish;
-pub mod report;
+pub mod output;
 pub mod sample;
-pub mod schema;
-pub mod suggest;
-pub mod tag;
-pub mod timeparse;
+pub mod source;
 pub mod warehouse;
 
 pub use error::{Error, Result};

@@ -4,7 +4,15 @@ use crate::common::*;
 
 fn ingest_mini(t: &TempDir) -> String {
     let wh = t.s("wh");
-    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    callsift(&[
+        "ingest",
+        "--profile",
+        "callsift_sample",
+        "--warehouse",
+        &wh,
+        fixture("mini_cad.csv").to_str().unwrap(),
+    ])
+    .ok();
     wh
 }
 
@@ -21,7 +29,10 @@ fn ingest_reconciles_every_row() {
     assert_eq!(r["non_calls_dropped"], 1);
     assert_eq!(
         r["rows_read"].as_u64().unwrap(),
-        ["calls_kept", "rows_rejected", "unit_rows_merged", "non_calls_dropped"].iter().map(|k| r[k].as_u64().unwrap()).sum::<u64>()
+        ["calls_kept", "rows_rejected", "unit_rows_merged", "non_calls_dropped"]
+            .iter()
+            .map(|k| r[k].as_u64().unwrap())
+            .sum::<u64>()
     );
     assert_eq!(r["rejects_by_reason"]["ragged_row"], 2);
     assert_eq!(r["rejects_by_reason"]["missing:call_id"], 1);
@@ -81,7 +92,15 @@ fn same_file_twice_changes_nothing() {
     let wh = ingest_mini(&t);
     let before = std::fs::read_to_string(t.join("wh/manifest.json")).unwrap();
     let files_before = walk(&t.join("wh/calls"));
-    let r = callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    let r = callsift(&[
+        "ingest",
+        "--profile",
+        "callsift_sample",
+        "--warehouse",
+        &wh,
+        fixture("mini_cad.csv").to_str().unwrap(),
+    ])
+    .ok();
     assert!(r.stdout.contains("skipped") && r.stdout.contains("already ingested"), "{}", r.stdout);
     assert_eq!(std::fs::read_to_string(t.join("wh/manifest.json")).unwrap(), before);
     assert_eq!(walk(&t.join("wh/calls")), files_before);
@@ -120,7 +139,8 @@ fn debris_of_a_killed_run_is_removed_and_never_read() {
     std::fs::create_dir_all(t.join("wh/.staging/ingest-x-1/calls")).unwrap();
     std::fs::write(t.join("wh/.staging/ingest-x-1/calls/junk.parquet"), b"junk").unwrap();
     // The next writing command recovers before it does anything else.
-    let other = t.write("other.csv", &std::fs::read_to_string(fixture("mini_cad.csv")).unwrap().replace("24-00000", "25-00000"));
+    let other = t
+        .write("other.csv", &std::fs::read_to_string(fixture("mini_cad.csv")).unwrap().replace("24-00000", "25-00000"));
     callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, other.to_str().unwrap()]).ok();
     assert!(!month.join("part-deadbeefdead-0001.parquet").exists());
     assert!(!t.join("wh/.staging/ingest-x-1").exists());
@@ -134,7 +154,10 @@ fn parquet_files_are_plain_hive_partitions() {
     ingest_mini(&t);
     let files = walk(&t.join("wh/calls"));
     assert_eq!(files.len(), 2, "{files:?}");
-    assert!(files[0].starts_with("year=2024/month=11/part-") && files[1].starts_with("year=2024/month=3/part-"), "{files:?}");
+    assert!(
+        files[0].starts_with("year=2024/month=11/part-") && files[1].starts_with("year=2024/month=3/part-"),
+        "{files:?}"
+    );
     let f = std::fs::File::open(t.join("wh/calls").join(&files[1])).unwrap();
     let reader = SerializedFileReader::new(f).unwrap();
     let schema = reader.metadata().file_metadata().schema_descr();
@@ -161,9 +184,16 @@ fn tag_report_and_sql_snapshots() {
     let md = callsift(&["report", "sizing_by_category", "--warehouse", &wh, "--format", "md"]).ok();
     insta::assert_snapshot!("mini_sizing_by_category_md", md.stdout);
     let out = t.join("sizing.json");
-    callsift(&["report", "sizing_by_month", "--warehouse", &wh, "--format", "json", "--out", out.to_str().unwrap()]).ok();
+    callsift(&["report", "sizing_by_month", "--warehouse", &wh, "--format", "json", "--out", out.to_str().unwrap()])
+        .ok();
     insta::assert_snapshot!("mini_sizing_by_month_json", std::fs::read_to_string(out).unwrap());
-    let table = callsift(&["sql", "SELECT category, count(*) AS calls FROM calls GROUP BY category ORDER BY calls DESC, category", "--warehouse", &wh]).ok();
+    let table = callsift(&[
+        "sql",
+        "SELECT category, count(*) AS calls FROM calls GROUP BY category ORDER BY calls DESC, category",
+        "--warehouse",
+        &wh,
+    ])
+    .ok();
     insta::assert_snapshot!("mini_sql_table", table.stdout);
 }
 
@@ -173,18 +203,29 @@ fn tag_refuses_when_unmapped_volume_is_too_high() {
     let wh = ingest_mini(&t);
     let r = callsift(&["tag", "--warehouse", &wh]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("12.5% of calls") && r.stderr.contains("SPECIAL DETAIL") && r.stderr.contains("--allow-unmapped"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("12.5% of calls")
+            && r.stderr.contains("SPECIAL DETAIL")
+            && r.stderr.contains("--allow-unmapped"),
+        "{}",
+        r.stderr
+    );
     assert!(!t.join("wh/eligibility").read_dir().unwrap().any(|e| e.is_ok()), "nothing written");
 }
 
 #[test]
 fn demo_runs_the_whole_pipeline_on_the_sample() {
-    let t = TempDir::new();
-    let r = callsift(&["demo", "--out", &t.s("demo")]).ok();
-    assert!(r.stdout.contains("rows read 40,000 = calls kept 29,102 + rejected 190 + unit rows merged 10,634 + non-calls dropped 74"), "{}", r.stdout);
+    let r = demo();
+    assert!(
+        r.stdout.contains(
+            "rows read 40,000 = calls kept 29,102 + rejected 190 + unit rows merged 10,634 + non-calls dropped 74"
+        ),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("tagged 29,102 calls under 9 scenarios of policy sample_program"), "{}", r.stdout);
     assert!(r.stdout.contains("Community-responder sizing by scenario"), "{}", r.stdout);
-    let w = t.join("demo/warehouse");
+    let w = r.warehouse();
     assert_eq!(sql_csv(&w, "SELECT count(*) AS n FROM calls"), "n\n29102\n");
     assert_eq!(sql_csv(&w, "SELECT count(DISTINCT scenario) AS n FROM eligibility"), "n\n9\n");
     insta::assert_snapshot!("demo_sizing", sql_csv(&w, "SELECT * FROM (SELECT scenario, count(*) FILTER (WHERE outcome <> 'excluded_self_initiated') AS public_calls, count(*) FILTER (WHERE eligible) AS eligible_high, round(sum(p_eligible)) AS eligible_point FROM eligibility GROUP BY scenario) ORDER BY scenario"));
@@ -194,11 +235,28 @@ fn demo_runs_the_whole_pipeline_on_the_sample() {
 fn usage_and_config_errors_exit_2_runtime_errors_exit_1() {
     let t = TempDir::new();
     // A profile with a bad time zone: names the file and key.
-    let bad = t.write("bad.toml", &std::fs::read_to_string(root().join("profiles/callsift_sample.toml")).unwrap().replace("America/Denver", "Mars/Olympus"));
-    std::fs::copy(root().join("profiles/callsift_sample.crosswalk.csv"), t.join("callsift_sample.crosswalk.csv")).unwrap();
-    let r = callsift(&["ingest", "--profile", bad.to_str().unwrap(), "--warehouse", &t.s("wh"), fixture("mini_cad.csv").to_str().unwrap()]);
+    let bad = t.write(
+        "bad.toml",
+        &std::fs::read_to_string(root().join("profiles/callsift_sample.toml"))
+            .unwrap()
+            .replace("America/Denver", "Mars/Olympus"),
+    );
+    std::fs::copy(root().join("profiles/callsift_sample.crosswalk.csv"), t.join("callsift_sample.crosswalk.csv"))
+        .unwrap();
+    let r = callsift(&[
+        "ingest",
+        "--profile",
+        bad.to_str().unwrap(),
+        "--warehouse",
+        &t.s("wh"),
+        fixture("mini_cad.csv").to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("bad.toml") && r.stderr.contains("timezone") && r.stderr.contains("Mars/Olympus"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("bad.toml") && r.stderr.contains("timezone") && r.stderr.contains("Mars/Olympus"),
+        "{}",
+        r.stderr
+    );
 
     let r = callsift(&["ingest", "--profile", "no_such_profile", "--warehouse", &t.s("wh"), "x.csv"]);
     assert_eq!(r.code, 2);
@@ -215,7 +273,11 @@ fn usage_and_config_errors_exit_2_runtime_errors_exit_1() {
     let other = t.write("other_layout.csv", "id,when,what\n1,2024-01-01,THEFT\n");
     let r = callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &t.s("wh"), other.to_str().unwrap()]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("other_layout.csv") && r.stderr.contains("call_id") && r.stderr.contains("incident_number"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("other_layout.csv") && r.stderr.contains("call_id") && r.stderr.contains("incident_number"),
+        "{}",
+        r.stderr
+    );
     assert!(walk(&t.join("wh/calls")).is_empty());
 
     let wh = ingest_mini(&t);
@@ -227,12 +289,26 @@ fn usage_and_config_errors_exit_2_runtime_errors_exit_1() {
     assert!(r.stderr.contains("nope"), "{}", r.stderr);
 
     // Policy check: exit 2 naming the rule.
-    let p = t.write("p.toml", &std::fs::read_to_string(root().join("policies/standard.toml")).unwrap().replace("when = \"weapon\"", "when = \"weapons_flag\""));
+    let p = t.write(
+        "p.toml",
+        &std::fs::read_to_string(root().join("policies/standard.toml"))
+            .unwrap()
+            .replace("when = \"weapon\"", "when = \"weapons_flag\""),
+    );
     let r = callsift(&["policy", "check", p.to_str().unwrap()]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("p.toml") && r.stderr.contains("disqualifier `weapon`") && r.stderr.contains("weapons_flag"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("p.toml") && r.stderr.contains("disqualifier `weapon`") && r.stderr.contains("weapons_flag"),
+        "{}",
+        r.stderr
+    );
     let r = callsift(&["policy", "check", "standard"]).ok();
-    assert!(r.stdout.contains("policy standard is valid: 5 disqualifiers, 3 limitations, 5 scenarios (8 with --scenarios all)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("policy standard is valid: 5 disqualifiers, 3 limitations, 5 scenarios (8 with --scenarios all)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -267,8 +343,20 @@ fn killed_ingest_leaves_a_consistent_warehouse() {
         let m = manifest(t.join("wh").as_path());
         let listed: u64 = m["ingests"].as_array().unwrap().iter().map(|r| r["calls_kept"].as_u64().unwrap()).sum();
         // Reading recovers nothing by itself: the next writer does. Run one (the mini again: a no-op).
-        callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
-        assert_eq!(sql_csv(&t.join("wh"), "SELECT count(*) AS n FROM calls"), format!("n\n{listed}\n"), "killed after {delay_ms} ms");
+        callsift(&[
+            "ingest",
+            "--profile",
+            "callsift_sample",
+            "--warehouse",
+            &wh,
+            fixture("mini_cad.csv").to_str().unwrap(),
+        ])
+        .ok();
+        assert_eq!(
+            sql_csv(&t.join("wh"), "SELECT count(*) AS n FROM calls"),
+            format!("n\n{listed}\n"),
+            "killed after {delay_ms} ms"
+        );
         assert!(std::fs::read_dir(t.join("wh/.staging")).unwrap().next().is_none(), "staging cleaned");
     }
     // And the file still ingests completely afterwards (or was already committed).

@@ -6,27 +6,18 @@
 //! unless `CALLSIFT_SKIP_BROWSER=1` is set.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use callsift::dashboard::{self, Chart, Dashboard};
+use callsift::output::dashboard::{self, Chart, Dashboard};
 use callsift::warehouse::Warehouse;
 
 use crate::common::*;
 
 const DASHBOARDS: [&str; 3] = ["sizing", "transparency", "evaluation"];
 
-/// The demo warehouse, built once per test run through the real binary.
-fn demo_warehouse() -> &'static Path {
-    static DEMO: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
-    &DEMO
-        .get_or_init(|| {
-            let t = TempDir::new();
-            callsift(&["demo", "--out", &t.s("demo")]).ok();
-            let wh = t.join("demo/warehouse");
-            (t, wh)
-        })
-        .1
+/// The demo warehouse, built once per test binary through the real binary.
+fn demo_warehouse() -> PathBuf {
+    demo().warehouse()
 }
 
 /// `target/dashboard-screenshots/` (next to cargo's `target/tmp`).
@@ -94,12 +85,21 @@ fn chromium(bin: &Path, page: &Path, extra: &[String]) -> String {
         if start.elapsed() > Duration::from_secs(120) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("chromium timed out on {}\nstderr:\n{}", page.display(), std::fs::read_to_string(&err_path).unwrap_or_default());
+            panic!(
+                "chromium timed out on {}\nstderr:\n{}",
+                page.display(),
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     };
     let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    assert!(status.success(), "chromium failed ({status}) on {}\nstderr:\n{}", page.display(), std::fs::read_to_string(&err_path).unwrap_or_default());
+    assert!(
+        status.success(),
+        "chromium failed ({status}) on {}\nstderr:\n{}",
+        page.display(),
+        std::fs::read_to_string(&err_path).unwrap_or_default()
+    );
     stdout
 }
 
@@ -116,11 +116,17 @@ fn check_dom(name: &str, dom: &str, expected_charts: usize) -> Result<(), String
     if !errs.is_empty() {
         return Err(format!("{name}: the page recorded errors:\n{errs}"));
     }
-    let body = regex::Regex::new(r#"<body\s+data-dashboard="[^"]*"[^>]*>"#).unwrap().find(dom).ok_or("no <body>")?.as_str().to_string();
+    let body = regex::Regex::new(r#"<body\s+data-dashboard="[^"]*"[^>]*>"#)
+        .unwrap()
+        .find(dom)
+        .ok_or("no <body>")?
+        .as_str()
+        .to_string();
     if attr(&body, "data-charts-done") != Some("1") {
         return Err(format!("{name}: charts did not finish rendering within the time budget: {body}"));
     }
-    let charts: Vec<&str> = regex::Regex::new(r#"<div[^>]*\sid="chart-\d+"[^>]*>"#).unwrap().find_iter(dom).map(|m| m.as_str()).collect();
+    let charts: Vec<&str> =
+        regex::Regex::new(r#"<div[^>]*\sid="chart-\d+"[^>]*>"#).unwrap().find_iter(dom).map(|m| m.as_str()).collect();
     if charts.len() != expected_charts {
         return Err(format!("{name}: {} chart containers, expected {expected_charts}", charts.len()));
     }
@@ -179,7 +185,15 @@ async fn every_dashboard_builds_and_renders_in_headless_chromium() {
         }
         let shot = dir.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&shot);
-        chromium(&bin, page, &[format!("--screenshot={}", shot.display()), "--window-size=1280,7000".to_string(), "--hide-scrollbars".to_string()]);
+        chromium(
+            &bin,
+            page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1280,7000".to_string(),
+                "--hide-scrollbars".to_string(),
+            ],
+        );
         let len = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "{name}: screenshot {} missing or blank ({len} bytes)", shot.display());
         eprintln!("{name}: {} charts rendered; screenshot {}", charts, shot.display());
@@ -198,7 +212,10 @@ async fn every_dashboard_builds_and_renders_in_headless_chromium() {
     let dom = chromium(&bin, &bad, &["--dump-dom".to_string()]);
     let e = check_dom("broken", &dom, built[0].2).expect_err("a broken chart and a console error went unnoticed");
     assert!(e.contains("panel 1") && e.contains("deliberate failure"), "{e}");
-    assert!(dom.contains("deliberate failure") && dom.contains(r#"data-rendered="error""#), "errors not recorded in the page");
+    assert!(
+        dom.contains("deliberate failure") && dom.contains(r#"data-rendered="error""#),
+        "errors not recorded in the page"
+    );
 }
 
 #[tokio::test]

@@ -8,21 +8,33 @@ fn numbers(cell: &str) -> Option<i64> {
 
 #[test]
 fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
-    let t = TempDir::new();
-    let r = callsift(&["demo", "--out", &t.s("demo")]).ok();
-    for p in ["dashboards/sizing.html", "dashboards/transparency.html", "dashboards/evaluation.html", "transparency/2025-03/index.html"] {
-        assert!(r.stdout.contains(&t.join("demo").join(p).display().to_string()), "{p} not printed:\n{}", r.stdout);
-        assert!(t.join("demo").join(p).is_file(), "{p}");
+    let r = demo();
+    for p in [
+        "dashboards/sizing.html",
+        "dashboards/transparency.html",
+        "dashboards/evaluation.html",
+        "transparency/2025-03/index.html",
+    ] {
+        assert!(r.stdout.contains(&r.out.join(p).display().to_string()), "{p} not printed:\n{}", r.stdout);
+        assert!(r.out.join(p).is_file(), "{p}");
     }
-    let site = t.join("demo/transparency/2025-03");
+    let site = r.out.join("transparency/2025-03");
     let summary = std::fs::read_to_string(site.join("transparency_summary.csv")).unwrap();
     insta::assert_snapshot!("demo_transparency_summary_csv", summary);
-    assert!(summary.starts_with("measure,this month,last month,year to date\npublic calls,1210,1059,3395\n"), "{summary}");
-    assert!(summary.contains("\neligible calls,175,150,495\n") && summary.contains("\nadditional unit calls,<11,<11,13\n"), "{summary}");
+    assert!(
+        summary.starts_with("measure,this month,last month,year to date\npublic calls,1210,1059,3395\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("\neligible calls,175,150,495\n") && summary.contains("\nadditional unit calls,<11,<11,13\n"),
+        "{summary}"
+    );
 
     // Every published table: no count from 1 to 10 visible, and no additive column with exactly one
     // hidden cell (it could be recovered from the column total).
-    for name in ["transparency_summary", "transparency_not_served", "transparency_outcomes", "transparency_repeat_locations"] {
+    for name in
+        ["transparency_summary", "transparency_not_served", "transparency_outcomes", "transparency_repeat_locations"]
+    {
         let text = std::fs::read_to_string(site.join(format!("{name}.csv"))).unwrap();
         let mut rdr = csv::Reader::from_reader(text.as_bytes());
         let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
@@ -30,7 +42,11 @@ fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
         for row in &rows {
             for (c, v) in header.iter().zip(row) {
                 // Counts: columns named so, or (summary, turned round) rows whose measure is a count.
-                let count_cell = c.ends_with("calls") || c == "locations" || (name == "transparency_summary" && c != "measure" && (row[0].ends_with("calls") || row[0].ends_with(" n")));
+                let count_cell = c.ends_with("calls")
+                    || c == "locations"
+                    || (name == "transparency_summary"
+                        && c != "measure"
+                        && (row[0].ends_with("calls") || row[0].ends_with(" n")));
                 if count_cell {
                     assert!(!numbers(v).is_some_and(|n| n > 0 && n < 11), "{name}.{c} shows {v}");
                 }
@@ -43,13 +59,19 @@ fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
             }
         }
     }
-    insta::assert_snapshot!("demo_transparency_outcomes_csv", std::fs::read_to_string(site.join("transparency_outcomes.csv")).unwrap());
+    insta::assert_snapshot!(
+        "demo_transparency_outcomes_csv",
+        std::fs::read_to_string(site.join("transparency_outcomes.csv")).unwrap()
+    );
 
     // Nothing private in any public output: no hundred-block address, no narrative text, no raw types.
-    let addresses = sql_csv(&t.join("demo/warehouse"), "SELECT DISTINCT address FROM calls WHERE address IS NOT NULL ORDER BY address LIMIT 50");
+    let addresses = sql_csv(
+        &r.warehouse(),
+        "SELECT DISTINCT address FROM calls WHERE address IS NOT NULL ORDER BY address LIMIT 50",
+    );
     let mut public = Vec::new();
     for d in ["dashboards", "transparency/2025-03"] {
-        for e in std::fs::read_dir(t.join("demo").join(d)).unwrap().flatten() {
+        for e in std::fs::read_dir(r.out.join(d)).unwrap().flatten() {
             public.push((e.path().display().to_string(), std::fs::read_to_string(e.path()).unwrap()));
         }
     }
@@ -67,16 +89,51 @@ fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
 fn publish_checks_its_arguments() {
     let t = TempDir::new();
     let wh = t.s("wh");
-    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    callsift(&[
+        "ingest",
+        "--profile",
+        "callsift_sample",
+        "--warehouse",
+        &wh,
+        fixture("mini_cad.csv").to_str().unwrap(),
+    ])
+    .ok();
     callsift(&["tag", "--warehouse", &wh, "--allow-unmapped"]).ok();
     let r = callsift(&["publish", "monthly", "--warehouse", &wh, "--out", &t.s("site")]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("scenario `program` is not in the warehouse") && r.stderr.contains("sample_program"), "{}", r.stderr);
-    let r = callsift(&["publish", "monthly", "--warehouse", &wh, "--out", &t.s("site"), "--scenario", "broad", "--month", "March"]);
+    assert!(
+        r.stderr.contains("scenario `program` is not in the warehouse") && r.stderr.contains("sample_program"),
+        "{}",
+        r.stderr
+    );
+    let r = callsift(&[
+        "publish",
+        "monthly",
+        "--warehouse",
+        &wh,
+        "--out",
+        &t.s("site"),
+        "--scenario",
+        "broad",
+        "--month",
+        "March",
+    ]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("expected YYYY-MM"), "{}", r.stderr);
     // Tiny data: every non-zero count is suppressed.
-    let r = callsift(&["publish", "monthly", "--warehouse", &wh, "--out", &t.s("site"), "--scenario", "broad", "--month", "2024-03"]).ok();
+    let r = callsift(&[
+        "publish",
+        "monthly",
+        "--warehouse",
+        &wh,
+        "--out",
+        &t.s("site"),
+        "--scenario",
+        "broad",
+        "--month",
+        "2024-03",
+    ])
+    .ok();
     assert!(r.stdout.contains("published the 2024-03 transparency report"), "{}", r.stdout);
     let s = std::fs::read_to_string(t.join("site/2024-03/transparency_summary.csv")).unwrap();
     assert_eq!(s.lines().nth(1).unwrap(), "public calls,<11,0,<11");
@@ -84,9 +141,7 @@ fn publish_checks_its_arguments() {
 
 #[test]
 fn every_report_runs_on_the_sample_warehouse() {
-    let t = TempDir::new();
-    callsift(&["demo", "--out", &t.s("demo")]).ok();
-    let wh = t.s("demo/warehouse");
+    let wh = demo().wh();
     let mut names: Vec<String> = std::fs::read_dir(root().join("queries"))
         .unwrap()
         .flatten()

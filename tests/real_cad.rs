@@ -23,7 +23,16 @@ fn ingest(profile: &str, rel: &str) -> (TempDir, Ingest) {
     let tmp = TempDir::new();
     let wh = tmp.join("wh");
     let file = fixture(rel);
-    callsift(&["ingest", "--quiet", "--profile", profile, "--warehouse", &wh.display().to_string(), &file.display().to_string()]).ok();
+    callsift(&[
+        "ingest",
+        "--quiet",
+        "--profile",
+        profile,
+        "--warehouse",
+        &wh.display().to_string(),
+        &file.display().to_string(),
+    ])
+    .ok();
     let ing = Ingest(manifest(&wh)["ingests"][0].clone());
     assert_eq!(ing.0["profile"], profile);
     assert_eq!(
@@ -37,7 +46,13 @@ fn ingest(profile: &str, rel: &str) -> (TempDir, Ingest) {
 
 /// `(rows_read, calls_kept, rows_rejected, unit_rows_merged, non_calls_dropped)`
 fn assert_counts(ing: &Ingest, expected: (u64, u64, u64, u64, u64)) {
-    let got = (ing.n("rows_read"), ing.n("calls_kept"), ing.n("rows_rejected"), ing.n("unit_rows_merged"), ing.n("non_calls_dropped"));
+    let got = (
+        ing.n("rows_read"),
+        ing.n("calls_kept"),
+        ing.n("rows_rejected"),
+        ing.n("unit_rows_merged"),
+        ing.n("non_calls_dropped"),
+    );
     assert_eq!(got, expected, "(read, kept, rejected, merged, dropped): {}", ing.0);
 }
 
@@ -62,7 +77,10 @@ fn seattle_legacy_911_incident_response() {
     assert_coverage(&ing, 0);
     // received_at is the Event Clearance Date (no call time in this layout): 03/25/2016 11:58:30 PM PDT.
     let out = sql(&tmp, "SELECT received_at, final_type, district, address FROM calls WHERE call_id = '16000104006'");
-    assert_eq!(out, "received_at,final_type,district,address\n2016-03-26T06:58:30Z,THEFT - CAR PROWL,K,S KING ST / 8 AV S\n");
+    assert_eq!(
+        out,
+        "received_at,final_type,district,address\n2016-03-26T06:58:30Z,THEFT - CAR PROWL,K,S KING ST / 8 AV S\n"
+    );
     let out = sql(&tmp, "SELECT category, bh_nexus FROM calls WHERE call_id = '16000104094'");
     assert_eq!(out, "category,bh_nexus\nBehavioral Health,true\n");
 }
@@ -77,7 +95,10 @@ fn dallas_active_calls_2018_merges_unit_rows() {
     assert_eq!(out, "units\n4\n");
     // 2018-01-09T09:26:00 CST.
     let out = sql(&tmp, "SELECT received_at, priority, category, address FROM calls WHERE call_id = '18-0052973'");
-    assert_eq!(out, "received_at,priority,category,address\n2018-01-09T15:26:00Z,4,Assisting the Public,3000 E Illinois Ave\n");
+    assert_eq!(
+        out,
+        "received_at,priority,category,address\n2018-01-09T15:26:00Z,4,Assisting the Public,3000 E Illinois Ave\n"
+    );
 }
 
 #[test]
@@ -86,7 +107,8 @@ fn dallas_active_calls_2021_joins_split_date_and_time() {
     assert_counts(&ing, (51, 41, 0, 10, 0));
     assert_eq!(ing.unmapped_rows(), 0, "{}", ing.0["unmapped_types"]);
     // `2021-05-10T00:00:00.000` + `00:59:14`, CDT; two units (F340, B316).
-    let out = sql(&tmp, "SELECT received_at, units, priority, category, weapon FROM calls WHERE call_id = '21-0829351'");
+    let out =
+        sql(&tmp, "SELECT received_at, units, priority, category, weapon FROM calls WHERE call_id = '21-0829351'");
     assert_eq!(out, "received_at,units,priority,category,weapon\n2021-05-10T05:59:14Z,2,1,Violent Crime,true\n");
 }
 
@@ -97,7 +119,10 @@ fn sf_fire_unit_rows_merge_on_incident_number() {
     assert_eq!(ing.n("duplicate_call_ids"), 0);
     assert_coverage(&ing, 0);
     // 12/31/2016 11:52:01 PM PST; E38 + AM30; Code 2 Transport; Original Priority 3 (emergency).
-    let out = sql(&tmp, "SELECT received_at, units, priority, disposition, category, medical FROM calls WHERE call_id = '16146989'");
+    let out = sql(
+        &tmp,
+        "SELECT received_at, units, priority, disposition, category, medical FROM calls WHERE call_id = '16146989'",
+    );
     assert_eq!(out, "received_at,units,priority,disposition,category,medical\n2017-01-01T07:52:01Z,2,1,transported,Medical Emergencies,true\n");
     // First dispatch / arrival across units, last unit available.
     let out = sql(&tmp, "SELECT dispatched_at, arrived_at FROM calls WHERE call_id = '16146989'");
@@ -113,12 +138,16 @@ fn cincinnati_current_layout() {
     assert_eq!(ing.rejected("truncated_record"), 1, "{}", ing.0);
     assert_coverage(&ing, 0);
     let out = sql(&tmp, "SELECT received_at, priority_raw, priority, disposition, category FROM calls WHERE call_id = 'CPD190807001817'");
-    assert_eq!(out, "received_at,priority_raw,priority,disposition,category\n2019-08-08T03:29:36Z,27,,arrest,Statuses\n");
+    assert_eq!(
+        out,
+        "received_at,priority_raw,priority,disposition,category\n2019-08-08T03:29:36Z,27,,arrest,Statuses\n"
+    );
 }
 
 #[test]
 fn cincinnati_archive_truncated_record_is_rejected_not_fatal() {
-    let (tmp, ing) = ingest("cincinnati_cfs_2014_2016", "real_cad/cincinnati/cpd_cfs_archive_2014-2016_pdap_truncated.csv");
+    let (tmp, ing) =
+        ingest("cincinnati_cfs_2014_2016", "real_cad/cincinnati/cpd_cfs_archive_2014-2016_pdap_truncated.csv");
     assert_counts(&ing, (6, 5, 1, 0, 0));
     assert_eq!(ing.rejected("truncated_record"), 1, "{}", ing.0);
     assert_coverage(&ing, 0);
@@ -129,8 +158,20 @@ fn cincinnati_archive_truncated_record_is_rejected_not_fatal() {
 #[test]
 fn lapd_both_header_orders_and_split_dispatch_time() {
     for (year, file, id, utc, ty) in [
-        (2013, "real_cad/los_angeles/lapd_cfs_2013_pdap_truncated.csv", "131231005972", "2014-01-01T07:59:17Z", "HEARD ONLY"),
-        (2019, "real_cad/los_angeles/lapd_cfs_2019_pdap_truncated.csv", "LPD190101005322", "2019-01-02T05:54:06Z", "TRAFFIC STOP"),
+        (
+            2013,
+            "real_cad/los_angeles/lapd_cfs_2013_pdap_truncated.csv",
+            "131231005972",
+            "2014-01-01T07:59:17Z",
+            "HEARD ONLY",
+        ),
+        (
+            2019,
+            "real_cad/los_angeles/lapd_cfs_2019_pdap_truncated.csv",
+            "LPD190101005322",
+            "2019-01-02T05:54:06Z",
+            "TRAFFIC STOP",
+        ),
     ] {
         let (tmp, ing) = ingest("lapd_cfs", file);
         // The collector cut the last record inside a quoted field (`"CODE 30 RINGER⏎TRUNCATED`): the
@@ -153,7 +194,10 @@ fn milwaukee_live_calls_scrape() {
     assert_counts(&ing, (2999, 2999, 0, 0, 0));
     assert_coverage(&ing, 0);
     // 2018-05-01 00:10:28 CDT, `Unable to Locate Complainant`.
-    let out = sql(&tmp, "SELECT received_at, call_type, disposition, district, conflict FROM calls WHERE call_id = '1211372'");
+    let out = sql(
+        &tmp,
+        "SELECT received_at, call_type, disposition, district, conflict FROM calls WHERE call_id = '1211372'",
+    );
     assert_eq!(out, "received_at,call_type,disposition,district,conflict\n2018-05-01T05:10:28Z,TRBL W/SUBJ,gone_on_arrival,4,true\n");
 }
 
@@ -167,8 +211,14 @@ fn montgomery_pa_call_time_from_desc_and_partial_last_row() {
     // The feed repeats some events; they are reported, not merged.
     assert_eq!(ing.n("duplicate_call_ids"), 10);
     // `... 2015-12-10 @ 17:10:52;` in desc (EST); timeStamp (17:40:00, the poll time) is not used.
-    let out = sql(&tmp, "SELECT received_at, district, category, medical FROM calls WHERE call_id LIKE 'REINDEER CT & DEAD END;%'");
-    assert_eq!(out, "received_at,district,category,medical\n2015-12-10T22:10:52Z,NEW HANOVER,Medical Emergencies,true\n");
+    let out = sql(
+        &tmp,
+        "SELECT received_at, district, category, medical FROM calls WHERE call_id LIKE 'REINDEER CT & DEAD END;%'",
+    );
+    assert_eq!(
+        out,
+        "received_at,district,category,medical\n2015-12-10T22:10:52Z,NEW HANOVER,Medical Emergencies,true\n"
+    );
     let out = sql(&tmp, "SELECT count(*) AS n FROM rejects WHERE reason LIKE 'expected 9 fields%'");
     assert_eq!(out, "n\n1\n");
 }
@@ -204,7 +254,16 @@ fn new_orleans_priorities_self_initiated_and_non_calls() {
          A4,103M,MENTAL PATIENT,3,103M,MENTAL PATIENT,2,0,0,01/02/2020 04:00:00 AM,,,,DUP,DUPLICATE,N,1A01,001XX Canal St,70112,1,\n",
     );
     let wh = tmp.join("wh");
-    callsift(&["ingest", "--quiet", "--profile", "new_orleans_cfs", "--warehouse", &wh.display().to_string(), &csv.display().to_string()]).ok();
+    callsift(&[
+        "ingest",
+        "--quiet",
+        "--profile",
+        "new_orleans_cfs",
+        "--warehouse",
+        &wh.display().to_string(),
+        &csv.display().to_string(),
+    ])
+    .ok();
     let ing = Ingest(manifest(&wh)["ingests"][0].clone());
     assert_counts(&ing, (4, 3, 0, 0, 1));
     let out = sql_csv(&wh, "SELECT call_id, received_at, priority, self_initiated, call_source, call_type, disposition FROM calls ORDER BY call_id");

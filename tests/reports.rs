@@ -1,11 +1,19 @@
 //! Sizing, staffing (Erlang C), officer-hours and program-evaluation reports: snapshots on the mini
 //! fixture and the demo warehouse, hand-checked cells, and the Erlang C arithmetic on a hand-built table.
 use crate::common::{callsift, fixture, sql_csv, TempDir};
-use callsift::report::{self, Format, ReportSql};
+use callsift::output::report::{self, Format, ReportSql};
 
 fn mini_warehouse(t: &TempDir) -> String {
     let wh = t.s("wh");
-    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    callsift(&[
+        "ingest",
+        "--profile",
+        "callsift_sample",
+        "--warehouse",
+        &wh,
+        fixture("mini_cad.csv").to_str().unwrap(),
+    ])
+    .ok();
     callsift(&["tag", "--warehouse", &wh, "--allow-unmapped"]).ok();
     wh
 }
@@ -101,14 +109,14 @@ fn mini_sizing_staffing_and_officer_hours() {
     // Too little data for an evaluation: refused with the parameters named.
     let ctx_err = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let wh = callsift::warehouse::Warehouse::open_existing(&w).unwrap();
-        callsift::evaluate::evaluate(&wh, &[], 1, 10).await.unwrap_err().to_string()
+        callsift::output::evaluate::evaluate(&wh, &[], 1, 10).await.unwrap_err().to_string()
     });
     assert!(ctx_err.contains("no complete weeks") && ctx_err.contains("treated=D1,D3"), "{ctx_err}");
 }
 
 /// Run a report's SQL on hand-built `calls` / `eligibility` tables (only the columns it reads).
 async fn run_on_values(name: &str, calls_values: &str, params: &[(&str, &str)]) -> String {
-    let ctx = report::new_context();
+    let ctx = callsift::warehouse::engine::new_context();
     let setup = format!(
         "CREATE TABLE calls AS SELECT column1 AS call_id, CAST(column2 AS TIMESTAMP) AS received_local, \
                 column3 AS unit_busy_minutes, CAST(column4 AS INT) AS units FROM (VALUES {calls_values}); \
@@ -153,7 +161,14 @@ async fn erlang_c_matches_known_values() {
     // Serving half the calls: A = 1; C(2, 1) = 1/3, 1 - e^{-1/3}/3 = 0.7611 < 0.8 -> N = 3 (C = 1/11).
     let out = run_on_values("staffing", calls, &[("target_share", "0.5")]).await;
     let r = row(&out, 10);
-    assert_eq!((r[col(&out, "offered_load_erlangs")].as_str(), r[col(&out, "teams_needed")].as_str(), r[col(&out, "p_wait")].as_str()), ("1.0", "3", "0.0909"));
+    assert_eq!(
+        (
+            r[col(&out, "offered_load_erlangs")].as_str(),
+            r[col(&out, "teams_needed")].as_str(),
+            r[col(&out, "p_wait")].as_str()
+        ),
+        ("1.0", "3", "0.0909")
+    );
 
     // A heavy load (A = 40 Erlangs) stays finite: the terms are computed in logs.
     let many: Vec<String> = (0..80).map(|i| format!("('x{i}', '2024-01-01 10:{:02}:00', 30.0, 1)", i % 60)).collect();
@@ -173,9 +188,7 @@ async fn erlang_c_matches_known_values() {
 
 #[tokio::test]
 async fn demo_reports_and_evaluation() {
-    let t = TempDir::new();
-    callsift(&["demo", "--out", &t.s("demo")]).ok();
-    let w = t.join("demo/warehouse");
+    let w = crate::common::demo().warehouse();
     let wh = w.display().to_string();
 
     // sizing_detail adds up to the sizing report (broad: 17,578 calls from the public, 7,914 eligible).
@@ -195,7 +208,8 @@ async fn demo_reports_and_evaluation() {
     assert_eq!(&r[r.len() - 4..], ["0.8", "10.0", "0.8", "data: mean busy minutes per unit over 7287 eligible calls"]);
     // Monday 00:00 by hand: 32 eligible calls over 66 Mondays; A = 0.8 * 32/66 * 36.7/60; with N = 1, C = A.
     assert_eq!(&r[..11], ["broad", "0", "Mon", "0", "32.0", "66", "0.485", "0.388", "36.7", "0.237", "1"]);
-    let staffing_narrow = report_csv(&wh, "staffing", &["scenario=narrowest", "target_share=1", "wait_minutes=5", "service_level=0.9"]);
+    let staffing_narrow =
+        report_csv(&wh, "staffing", &["scenario=narrowest", "target_share=1", "wait_minutes=5", "service_level=0.9"]);
     assert!(column(&staffing_narrow, "scenario").iter().all(|s| s == "narrowest"));
     assert_eq!(column(&staffing_narrow, "wait_minutes")[0], "5.0");
 
@@ -217,7 +231,10 @@ async fn demo_reports_and_evaluation() {
     let weekly = report_csv(&wh, "evaluation_weekly", &[]);
     assert_eq!(rows(&weekly).len(), 1 + 128);
     assert!(!weekly.contains("2024-05-27") && !weekly.contains("2025-03-31"));
-    insta::assert_snapshot!("demo_evaluation_weekly_csv", filter_rows(&weekly, "week", |w| ["2024-05-13", "2024-05-20", "2024-06-03", "2024-06-10"].contains(&w)));
+    insta::assert_snapshot!(
+        "demo_evaluation_weekly_csv",
+        filter_rows(&weekly, "week", |w| ["2024-05-13", "2024-05-20", "2024-06-03", "2024-06-10"].contains(&w))
+    );
     // One cell by hand: treated, week of 2024-06-03: 32 eligible calls handled by police, 15 repeats.
     assert_eq!(
         sql_csv(&w, "SELECT count(*) AS n FROM calls c JOIN eligibility e ON e.call_id = c.call_id AND e.scenario = 'broad' \
@@ -245,10 +262,10 @@ async fn demo_reports_and_evaluation() {
 
     // Difference-in-differences: the program launched 2024-06-01 in D1 and D3.
     let warehouse = callsift::warehouse::Warehouse::open_existing(&w).unwrap();
-    let est = callsift::evaluate::evaluate(&warehouse, &[], 1, 500).await.unwrap();
-    let again = callsift::evaluate::evaluate(&warehouse, &[], 1, 500).await.unwrap();
+    let est = callsift::output::evaluate::evaluate(&warehouse, &[], 1, 500).await.unwrap();
+    let again = callsift::output::evaluate::evaluate(&warehouse, &[], 1, 500).await.unwrap();
     assert_eq!(est, again, "deterministic for a seed");
-    let text = report::format(&[callsift::evaluate::to_batch(&est)], Format::Csv).unwrap();
+    let text = report::format(&[callsift::output::evaluate::to_batch(&est)], Format::Csv).unwrap();
     insta::assert_snapshot!("demo_evaluate_csv", text);
     let get = |m: &str| est.iter().find(|e| e.measure == m).unwrap().clone();
     let police = get("police_eligible_calls");
@@ -258,7 +275,12 @@ async fn demo_reports_and_evaluation() {
     assert!(hours.did.unwrap() < 0.0 && hours.ci_high.unwrap() < 0.0, "{hours:?}");
     let share = get("police_eligible_pct");
     assert!(share.did.unwrap() < -20.0 && share.ci_high.unwrap() < 0.0, "{share:?}");
-    assert!(share.treated_pre.unwrap() == 100.0 && share.comparison_pre.unwrap() == 100.0 && share.comparison_post.unwrap() == 100.0, "{share:?}");
+    assert!(
+        share.treated_pre.unwrap() == 100.0
+            && share.comparison_pre.unwrap() == 100.0
+            && share.comparison_post.unwrap() == 100.0,
+        "{share:?}"
+    );
     // The sample's treated districts also get ~5 more eligible-type calls a week after launch
     // (the generator's district mix drifts); the check measure reports it rather than hiding it.
     let check = get("eligible_calls");
@@ -266,11 +288,13 @@ async fn demo_reports_and_evaluation() {
     assert!(est.iter().all(|e| e.outcome.contains("no crime-record outcomes")));
 
     // Parameters flow through: swapping the groups flips the sign of every estimate.
-    let swapped = callsift::evaluate::evaluate(&warehouse, &[("treated".into(), "D2,D4,D5,D6".into())], 1, 50).await.unwrap();
+    let swapped = callsift::output::evaluate::evaluate(&warehouse, &[("treated".into(), "D2,D4,D5,D6".into())], 1, 50)
+        .await
+        .unwrap();
     let p2 = swapped.iter().find(|e| e.measure == "police_eligible_calls").unwrap();
     assert!((p2.did.unwrap() + police.did.unwrap()).abs() < 1e-9);
     assert_eq!(p2.treated_districts, "D2,D4,D5,D6");
 
     // Printed for the record (cargo test -- --nocapture).
-    println!("{}", report::format(&[callsift::evaluate::to_batch(&est)], Format::Table).unwrap());
+    println!("{}", report::format(&[callsift::output::evaluate::to_batch(&est)], Format::Table).unwrap());
 }

@@ -3,7 +3,7 @@ mod common;
 
 mod cli;
 mod dashboard;
+mod publish;
 mod real_cad;
 mod reports;
 mod tools;
-mod publish;

@@ -19,7 +19,12 @@ fn detect_names_the_right_profile_for_every_real_sample() {
         let first = r.stdout.lines().next().unwrap();
         assert!(first.contains(&format!("best match {profile} (confidence")), "{file}: {}", r.stdout);
     }
-    let r = callsift(&["profile", "detect", fixture("real_cad/seattle/seattle_legacy_911_incident_response_2016-03.csv").to_str().unwrap()]).ok();
+    let r = callsift(&[
+        "profile",
+        "detect",
+        fixture("real_cad/seattle/seattle_legacy_911_incident_response_2016-03.csv").to_str().unwrap(),
+    ])
+    .ok();
     assert!(r.stdout.contains("columns not used:") && r.stdout.contains("Census Tract"), "{}", r.stdout);
 }
 
@@ -37,10 +42,14 @@ fn profile_auto_ingests_mixed_layouts_and_refuses_unknown_ones() {
     let wh = t.s("wh");
     let a = fixture("real_cad/dallas/dallas_active_calls_are8-xahz_2018-01-09.csv");
     let b = fixture("real_cad/dallas/dallas_active_calls_socrata_2021-05-10.csv");
-    let r = callsift(&["ingest", "--profile", "auto", "--warehouse", &wh, a.to_str().unwrap(), b.to_str().unwrap()]).ok();
+    let r =
+        callsift(&["ingest", "--profile", "auto", "--warehouse", &wh, a.to_str().unwrap(), b.to_str().unwrap()]).ok();
     assert!(r.stdout.contains("detected profile dallas_active_calls_2018"), "{}", r.stdout);
     assert!(r.stdout.contains("detected profile dallas_active_calls_2021"), "{}", r.stdout);
-    assert_eq!(sql_csv(&t.join("wh"), "SELECT source, count(*) AS n FROM calls GROUP BY source ORDER BY source"), "source,n\ndallas_active_calls_2018,45\ndallas_active_calls_2021,41\n");
+    assert_eq!(
+        sql_csv(&t.join("wh"), "SELECT source, count(*) AS n FROM calls GROUP BY source ORDER BY source"),
+        "source,n\ndallas_active_calls_2018,45\ndallas_active_calls_2021,41\n"
+    );
 
     let odd = t.write("odd.csv", "foo,bar\n1,2\n");
     let r = callsift(&["ingest", "--profile", "auto", "--warehouse", &wh, odd.to_str().unwrap()]);
@@ -52,7 +61,15 @@ fn profile_auto_ingests_mixed_layouts_and_refuses_unknown_ones() {
 fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
     let t = TempDir::new();
     let wh = t.s("wh");
-    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    callsift(&[
+        "ingest",
+        "--profile",
+        "callsift_sample",
+        "--warehouse",
+        &wh,
+        fixture("mini_cad.csv").to_str().unwrap(),
+    ])
+    .ok();
     let r = callsift(&["crosswalk", "suggest", "--warehouse", &wh]).ok();
     assert_eq!(
         r.stdout,
@@ -68,8 +85,21 @@ fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
          3,A,01/01/2024 01:00:00 AM,,,,911,WELFARE CHECK,,3,,D1,1A,,\n",
     );
     let out = t.join("draft.csv");
-    let r = callsift(&["crosswalk", "suggest", "--profile", "callsift_sample", csv.to_str().unwrap(), "--out", out.to_str().unwrap()]).ok();
-    assert!(r.stdout.contains("wrote 1 draft crosswalk rows (1 with a suggested category, 0 to review by hand)"), "{}", r.stdout);
+    let r = callsift(&[
+        "crosswalk",
+        "suggest",
+        "--profile",
+        "callsift_sample",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    assert!(
+        r.stdout.contains("wrote 1 draft crosswalk rows (1 with a suggested category, 0 to review by hand)"),
+        "{}",
+        r.stdout
+    );
     let draft = std::fs::read_to_string(out).unwrap();
     assert_eq!(
         draft.lines().nth(1).unwrap(),
@@ -81,14 +111,32 @@ fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
 fn explain_waterfall_and_all_scenarios() {
     let t = TempDir::new();
     let wh = t.s("wh");
-    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, fixture("mini_cad.csv").to_str().unwrap()]).ok();
+    callsift(&[
+        "ingest",
+        "--profile",
+        "callsift_sample",
+        "--warehouse",
+        &wh,
+        fixture("mini_cad.csv").to_str().unwrap(),
+    ])
+    .ok();
     let r = callsift(&["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"]).ok();
     assert!(r.stdout.contains("tagged 8 calls under 8 scenarios"), "{}", r.stdout);
 
     let r = callsift(&["explain", "24-0000001", "--warehouse", &wh]).ok();
     assert!(r.stdout.contains("units                  2"), "{}", r.stdout);
-    assert!(r.stdout.lines().any(|l| l.trim_start().starts_with("true") && l.contains("limitation no_police_types")), "{}", r.stdout);
-    assert!(r.stdout.lines().any(|l| l.contains("no_third_party ") && l.contains("eligible") && l.contains("probability 0.10")), "{}", r.stdout);
+    assert!(
+        r.stdout.lines().any(|l| l.trim_start().starts_with("true") && l.contains("limitation no_police_types")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.contains("no_third_party ") && l.contains("eligible") && l.contains("probability 0.10")),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.lines().any(|l| l.contains("narrowest") && l.contains("limited:no_police_types")), "{}", r.stdout);
     let r = callsift(&["explain", "nope", "--warehouse", &wh]);
     assert_eq!(r.code, 2);
@@ -107,22 +155,37 @@ fn explain_waterfall_and_all_scenarios() {
 fn csv_mechanics_bom_crlf_latin1_sentinels_padding_duplicate_headers() {
     let t = TempDir::new();
     // A profile copy with a sentinel for "no time" (as some cities write 1900-01-01).
-    let profile = std::fs::read_to_string(root().join("profiles/callsift_sample.toml"))
-        .unwrap()
-        .replace("formats = [\"%m/%d/%Y %I:%M:%S %p\"]", "formats = [\"%m/%d/%Y %I:%M:%S %p\"]\nsentinels = [\"01/01/1900 12:00:00 AM\"]");
+    let profile = std::fs::read_to_string(root().join("profiles/callsift_sample.toml")).unwrap().replace(
+        "formats = [\"%m/%d/%Y %I:%M:%S %p\"]",
+        "formats = [\"%m/%d/%Y %I:%M:%S %p\"]\nsentinels = [\"01/01/1900 12:00:00 AM\"]",
+    );
     t.write("p/quirky.toml", &profile);
-    std::fs::copy(root().join("profiles/callsift_sample.crosswalk.csv"), t.join("p/callsift_sample.crosswalk.csv")).unwrap();
+    std::fs::copy(root().join("profiles/callsift_sample.crosswalk.csv"), t.join("p/callsift_sample.crosswalk.csv"))
+        .unwrap();
     let mut bytes: Vec<u8> = b"\xEF\xBB\xBFincident_number,unit_id,call_received,dispatched,on_scene,cleared,call_source,initial_type,final_type,priority,disposition,district,beat,block_address,narrative,beat\r\n".to_vec();
     // Latin-1 / Windows-1252 bytes (0xC9 = É, 0x92 = ’) in a UTF-8 file; space padding; a sentinel clear time.
     bytes.extend_from_slice(b"  00123 ,1A1, 01/05/2024 09:00:00 AM ,01/05/2024 09:05:00 AM,,01/01/1900 12:00:00 AM,911,  welfare check ,,3,ADVISED,D1,1A,12XX BLOCK OF CAF\xC9 ST,O\x92BRIEN,9Z\r\n");
-    bytes.extend_from_slice(b"00124,1A2,01/05/2024 10:00:00 AM,,,,911,WELFARE CHECK,,3,ADVISED,D1,1A,1XX BLOCK OF MAIN ST,,9Z\r\n");
+    bytes.extend_from_slice(
+        b"00124,1A2,01/05/2024 10:00:00 AM,,,,911,WELFARE CHECK,,3,ADVISED,D1,1A,1XX BLOCK OF MAIN ST,,9Z\r\n",
+    );
     let file = t.join("quirks.csv");
     std::fs::write(&file, bytes).unwrap();
     let wh = t.s("wh");
-    let r = callsift(&["ingest", "--profile", t.join("p/quirky.toml").to_str().unwrap(), "--warehouse", &wh, file.to_str().unwrap()]).ok();
+    let r = callsift(&[
+        "ingest",
+        "--profile",
+        t.join("p/quirky.toml").to_str().unwrap(),
+        "--warehouse",
+        &wh,
+        file.to_str().unwrap(),
+    ])
+    .ok();
     assert!(r.stdout.contains("rows read 2 = calls kept 2 + rejected 0"), "{}", r.stdout);
     assert_eq!(
-        sql_csv(&t.join("wh"), "SELECT call_id, received_at, cleared_at, category, address, beat FROM calls ORDER BY call_id"),
+        sql_csv(
+            &t.join("wh"),
+            "SELECT call_id, received_at, cleared_at, category, address, beat FROM calls ORDER BY call_id"
+        ),
         "call_id,received_at,cleared_at,category,address,beat\n\
          00123,2024-01-05T16:00:00Z,,Assisting the Public,12XX BLOCK OF CAFÉ ST,1A\n\
          00124,2024-01-05T17:00:00Z,,Assisting the Public,1XX BLOCK OF MAIN ST,1A\n"

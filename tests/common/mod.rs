@@ -33,7 +33,11 @@ pub fn callsift_in(cwd: &Path, args: &[&str]) -> Run {
         .env_remove("CALLSIFT_HOME")
         .output()
         .expect("run callsift");
-    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 pub fn callsift(args: &[&str]) -> Run {
@@ -71,4 +75,30 @@ pub fn manifest(warehouse: &Path) -> serde_json::Value {
 /// Run SQL on a warehouse and return CSV text.
 pub fn sql_csv(warehouse: &Path, query: &str) -> String {
     callsift(&["sql", query, "--warehouse", &warehouse.display().to_string(), "--format", "csv"]).ok().stdout
+}
+
+/// The demo run (`callsift demo`) through the real binary, once per test binary: its output folder
+/// and what it printed. Tests must treat it as read-only.
+pub struct Demo {
+    _dir: TempDir,
+    pub out: PathBuf,
+    pub stdout: String,
+}
+
+impl Demo {
+    pub fn warehouse(&self) -> PathBuf {
+        self.out.join("warehouse")
+    }
+    pub fn wh(&self) -> String {
+        self.warehouse().display().to_string()
+    }
+}
+
+pub fn demo() -> &'static Demo {
+    static DEMO: std::sync::OnceLock<Demo> = std::sync::OnceLock::new();
+    DEMO.get_or_init(|| {
+        let t = TempDir::new();
+        let r = callsift(&["demo", "--out", &t.s("demo")]).ok();
+        Demo { out: t.join("demo"), _dir: t, stdout: r.stdout }
+    })
 }

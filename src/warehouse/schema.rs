@@ -7,8 +7,39 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 /// Partition columns of the `calls` table (hive style `year=YYYY/month=MM`, local time of receipt).
 pub const CALL_PARTITIONS: [&str; 2] = ["year", "month"];
 
-/// Disqualifier / nexus flags carried from the crosswalk onto each call.
-pub const FLAGS: [&str; 7] = ["weapon", "violence", "medical", "in_progress", "bh_nexus", "conflict", "police_type"];
+/// Disqualifier / nexus flags carried from the crosswalk (or the classifier) onto each call.
+pub const FLAGS: [&str; 9] = [
+    "weapon",
+    "violence",
+    "medical",
+    "in_progress",
+    "imminent_danger",
+    "insufficient_info",
+    "bh_nexus",
+    "conflict",
+    "police_type",
+];
+
+/// The flags by name, so code says `Flag::BhNexus` rather than an index; `Flag as usize` indexes
+/// arrays in the order of [`FLAGS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Weapon,
+    Violence,
+    Medical,
+    InProgress,
+    ImminentDanger,
+    InsufficientInfo,
+    BhNexus,
+    Conflict,
+    PoliceType,
+}
+
+impl Flag {
+    pub fn name(self) -> &'static str {
+        FLAGS[self as usize]
+    }
+}
 
 pub const CALL_SOURCES: [&str; 6] = ["911", "non_emergency", "officer_initiated", "alarm", "other", "unknown"];
 pub const CALLER_PARTIES: [&str; 3] = ["first", "third", "unknown"];

@@ -30,11 +30,42 @@ pub const COMPLEMENT: &str = "(suppressed)";
 
 /// Columns that must never reach a public output (addresses, caller details, free text, raw types).
 pub fn forbidden_column(name: &str) -> bool {
-    crate::dashboard::forbidden_column(name)
+    let n = name.to_ascii_lowercase();
+    const EXACT: &[&str] = &[
+        "address",
+        "narrative",
+        "narratives",
+        "comments",
+        "comment",
+        "notes",
+        "remarks",
+        "disposition_raw",
+        "initial_type",
+        "final_type",
+        "call_type",
+        "priority_raw",
+        "record",
+        "location",
+        "latitude",
+        "longitude",
+        "lat",
+        "lon",
+    ];
+    EXACT.contains(&n.as_str()) || n.starts_with("caller") || n.ends_with("_address")
 }
 
 fn is_count(dt: &DataType) -> bool {
-    matches!(dt, DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64)
+    matches!(
+        dt,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+    )
 }
 
 /// Suppress small counts in query results. Integer columns are counts; floats are statistics.
@@ -48,13 +79,17 @@ pub fn suppress(batches: &[RecordBatch], shape: Shape, threshold: i64) -> Result
         return Err(Error::Refused(format!("column `{bad}` may identify people or places and is never published")));
     }
     let counts: Vec<bool> = schema.fields().iter().map(|f| is_count(f.data_type())).collect();
-    let rows: Vec<Vec<String>> =
-        crate::report::rows_as_text(batches)?.into_iter().map(|r| r.into_iter().map(|c| c.unwrap_or_default()).collect()).collect();
+    let rows: Vec<Vec<String>> = crate::output::report::rows_as_text(batches)?
+        .into_iter()
+        .map(|r| r.into_iter().map(|c| c.unwrap_or_default()).collect())
+        .collect();
     let value = |s: &str| s.replace(',', "").parse::<i64>().ok();
     let mut complement = vec![vec![false; columns.len()]; rows.len()];
     let mut hidden: Vec<Vec<bool>> = rows
         .iter()
-        .map(|r| r.iter().enumerate().map(|(j, s)| counts[j] && value(s).is_some_and(|v| v > 0 && v < threshold)).collect())
+        .map(|r| {
+            r.iter().enumerate().map(|(j, s)| counts[j] && value(s).is_some_and(|v| v > 0 && v < threshold)).collect()
+        })
         .collect();
     match shape {
         Shape::PerRow => {
@@ -117,7 +152,9 @@ mod tests {
     use super::*;
 
     fn batch(cols: Vec<(&str, ArrayRef)>) -> RecordBatch {
-        let schema = Arc::new(Schema::new(cols.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>()));
+        let schema = Arc::new(Schema::new(
+            cols.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
+        ));
         RecordBatch::try_new(schema, cols.into_iter().map(|(_, a)| a).collect()).unwrap()
     }
 

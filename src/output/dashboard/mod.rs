@@ -33,7 +33,6 @@
 //! or raw call-type column is refused, and counts 1..10 (columns named `…calls`, `n`, `count`, or
 //! listed in `counts`) print as "<11" in tables and are left out of charts.
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -48,15 +47,15 @@ use serde_json::{json, Map, Value};
 
 use crate::assets;
 use crate::error::{Error, IoContext, Result};
-use crate::report::ReportSql;
+use crate::output::report::ReportSql;
 use crate::warehouse::Warehouse;
 
 /// Counts from 1 to `SUPPRESS_BELOW - 1` are suppressed in every dashboard.
 pub const SUPPRESS_BELOW: f64 = 11.0;
 
-const VEGA_JS: &str = include_str!("../dashboards/vendor/vega.min.js");
-const VEGA_LITE_JS: &str = include_str!("../dashboards/vendor/vega-lite.min.js");
-const VEGA_EMBED_JS: &str = include_str!("../dashboards/vendor/vega-embed.min.js");
+const VEGA_JS: &str = include_str!("../../../dashboards/vendor/vega.min.js");
+const VEGA_LITE_JS: &str = include_str!("../../../dashboards/vendor/vega-lite.min.js");
+const VEGA_EMBED_JS: &str = include_str!("../../../dashboards/vendor/vega-embed.min.js");
 const TEMPLATE: &str = "template.html.j2";
 
 /// Chart types a panel may use.
@@ -232,7 +231,8 @@ impl Dashboard {
     /// Load by name (`dashboards/NAME.toml` on disk, else built in) or path.
     pub fn load(name: &str) -> Result<Dashboard> {
         let asset = assets::load("dashboards", name, ".toml", "dashboard")?;
-        let stem = asset.origin.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| name.to_string());
+        let stem =
+            asset.origin.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| name.to_string());
         Dashboard::parse(&stem, &asset.origin, &asset.text)
     }
 
@@ -250,7 +250,13 @@ impl Dashboard {
                 toml::Value::Integer(i) => i.to_string(),
                 toml::Value::Float(f) => f.to_string(),
                 toml::Value::Boolean(b) => b.to_string(),
-                other => return Err(Error::config(origin, format!("params.{k}"), format!("expected a string or number, found {}", other.type_str()))),
+                other => {
+                    return Err(Error::config(
+                        origin,
+                        format!("params.{k}"),
+                        format!("expected a string or number, found {}", other.type_str()),
+                    ))
+                }
             };
             params.push((k.clone(), v));
         }
@@ -264,12 +270,27 @@ impl Dashboard {
                 (Some(r), None) => Query::Report(r.clone()),
                 (None, Some(s)) if !s.trim().is_empty() => Query::Sql(s.clone()),
                 (None, Some(_)) => return Err(Error::config(origin, key("sql"), "is empty")),
-                (None, None) => return Err(Error::config(origin, key("query"), "missing query: give `report = \"NAME\"` (a file in queries/) or `sql = \"SELECT …\"`")),
-                (Some(_), Some(_)) => return Err(Error::config(origin, key("query"), "give either `report` or `sql`, not both")),
+                (None, None) => {
+                    return Err(Error::config(
+                        origin,
+                        key("query"),
+                        "missing query: give `report = \"NAME\"` (a file in queries/) or `sql = \"SELECT …\"`",
+                    ))
+                }
+                (Some(_), Some(_)) => {
+                    return Err(Error::config(origin, key("query"), "give either `report` or `sql`, not both"))
+                }
             };
-            let chart_name = p.chart.clone().ok_or_else(|| Error::config(origin, key("chart"), format!("missing chart type (one of {})", Chart::NAMES)))?;
-            let chart = Chart::parse(&chart_name)
-                .ok_or_else(|| Error::config(origin, key("chart"), format!("unknown chart type `{chart_name}` (expected one of {})", Chart::NAMES)))?;
+            let chart_name = p.chart.clone().ok_or_else(|| {
+                Error::config(origin, key("chart"), format!("missing chart type (one of {})", Chart::NAMES))
+            })?;
+            let chart = Chart::parse(&chart_name).ok_or_else(|| {
+                Error::config(
+                    origin,
+                    key("chart"),
+                    format!("unknown chart type `{chart_name}` (expected one of {})", Chart::NAMES),
+                )
+            })?;
             let y = p.y.as_ref().map(|y| y.columns()).unwrap_or_default();
             for req in chart.required() {
                 let present = match *req {
@@ -279,21 +300,35 @@ impl Dashboard {
                     _ => true,
                 };
                 if !present {
-                    return Err(Error::config(origin, key(req), format!("a {chart_name} chart needs `{req}` (a column of the query)")));
+                    return Err(Error::config(
+                        origin,
+                        key(req),
+                        format!("a {chart_name} chart needs `{req}` (a column of the query)"),
+                    ));
                 }
             }
             if y.len() > 1 && (p.color.is_some() || !matches!(chart, Chart::Bar | Chart::Line)) {
-                return Err(Error::config(origin, key("y"), "a list of y columns is drawn as series: only for bar and line charts, and without `color`"));
+                return Err(Error::config(
+                    origin,
+                    key("y"),
+                    "a list of y columns is drawn as series: only for bar and line charts, and without `color`",
+                ));
             }
             for (f, v) in [("x_type", &p.x_type), ("y_type", &p.y_type), ("color_type", &p.color_type)] {
                 if let Some(v) = v {
                     if !TYPES.contains(&v.as_str()) {
-                        return Err(Error::config(origin, key(f), format!("unknown type `{v}` (expected one of {})", TYPES.join(", "))));
+                        return Err(Error::config(
+                            origin,
+                            key(f),
+                            format!("unknown type `{v}` (expected one of {})", TYPES.join(", ")),
+                        ));
                     }
                 }
             }
             let to_json = |f: &str, v: &Option<toml::Value>| -> Result<Option<Value>> {
-                v.as_ref().map(|v| serde_json::to_value(v).map_err(|e| Error::config(origin, key(f), e.to_string()))).transpose()
+                v.as_ref()
+                    .map(|v| serde_json::to_value(v).map_err(|e| Error::config(origin, key(f), e.to_string())))
+                    .transpose()
             };
             panels.push(Panel {
                 x_sort: to_json("x_sort", &p.x_sort)?,
@@ -322,24 +357,51 @@ impl Dashboard {
                 counts: p.counts,
             });
         }
-        Ok(Dashboard { name: name.into(), origin: origin.to_path_buf(), title: t.title, description: t.description, params, panels })
+        Ok(Dashboard {
+            name: name.into(),
+            origin: origin.to_path_buf(),
+            title: t.title,
+            description: t.description,
+            params,
+            panels,
+        })
     }
 
     /// Declared defaults overridden by `given`; a name the dashboard does not declare is an error.
     pub fn resolve_params(&self, given: &[(String, String)]) -> Result<Vec<(String, String)>> {
         for (k, _) in given {
             if !self.params.iter().any(|(p, _)| p == k) {
-                let known = if self.params.is_empty() { "none".into() } else { self.params.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ") };
-                return Err(Error::Usage(format!("dashboard `{}` has no parameter `{k}` (parameters: {known})", self.name)));
+                let known = if self.params.is_empty() {
+                    "none".into()
+                } else {
+                    self.params.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
+                };
+                return Err(Error::Usage(format!(
+                    "dashboard `{}` has no parameter `{k}` (parameters: {known})",
+                    self.name
+                )));
             }
         }
         let merged: Vec<(String, String)> = self
             .params
             .iter()
-            .map(|(k, d)| (k.clone(), given.iter().rev().find(|(g, _)| g == k).map(|(_, v)| v.clone()).unwrap_or_else(|| d.clone())))
+            .map(|(k, d)| {
+                (
+                    k.clone(),
+                    given.iter().rev().find(|(g, _)| g == k).map(|(_, v)| v.clone()).unwrap_or_else(|| d.clone()),
+                )
+            })
             .collect();
         // Same character rules as reports (values end up inside SQL string literals).
-        ReportSql { name: self.name.clone(), title: String::new(), answers: String::new(), params: merged.clone(), uses: Vec::new(), sql: String::new() }.render(&[])?;
+        ReportSql {
+            name: self.name.clone(),
+            title: String::new(),
+            answers: String::new(),
+            params: merged.clone(),
+            uses: Vec::new(),
+            sql: String::new(),
+        }
+        .render(&[])?;
         Ok(merged)
     }
 }
@@ -358,20 +420,11 @@ fn substitute(text: &str, params: &[(String, String)]) -> String {
     s
 }
 
-/// Columns that must never reach a public output.
-pub fn forbidden_column(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    const EXACT: &[&str] = &[
-        "address", "narrative", "narratives", "comments", "comment", "notes", "remarks", "disposition_raw", "initial_type", "final_type",
-        "call_type", "priority_raw", "record", "location", "latitude", "longitude", "lat", "lon",
-    ];
-    EXACT.contains(&n.as_str()) || n.starts_with("caller") || n.ends_with("_address")
-}
-
 /// Numeric columns whose small values identify people: `…calls`, `n`, `count`, or listed by the panel.
 fn is_count_column(name: &str, dt: &DataType, extra: &[String]) -> bool {
     let n = name.to_ascii_lowercase();
-    (dt.is_numeric()) && (n.ends_with("calls") || n == "n" || n == "count" || extra.iter().any(|e| e.eq_ignore_ascii_case(name)))
+    (dt.is_numeric())
+        && (n.ends_with("calls") || n == "n" || n == "count" || extra.iter().any(|e| e.eq_ignore_ascii_case(name)))
 }
 
 fn suppressed(v: f64) -> bool {
@@ -396,28 +449,12 @@ pub struct PanelData {
     pub suppressed_cells: usize,
 }
 
-fn thousands_i(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
 fn format_float(v: f64) -> String {
     if !v.is_finite() {
         return v.to_string();
     }
     if v.fract() == 0.0 && v.abs() < 1e15 {
-        return thousands_i(v as i64);
+        return crate::output::format::thousands(v as i64);
     }
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -425,9 +462,9 @@ fn format_float(v: f64) -> String {
     let int: i64 = int.parse().unwrap_or(0);
     let sign = if v < 0.0 && int == 0 { "-" } else { "" };
     if frac.is_empty() {
-        format!("{sign}{}", thousands_i(int))
+        format!("{sign}{}", crate::output::format::thousands(int))
     } else {
-        format!("{sign}{}.{frac}", thousands_i(int))
+        format!("{sign}{}.{frac}", crate::output::format::thousands(int))
     }
 }
 
@@ -457,7 +494,12 @@ pub fn panel_data(schema: &SchemaRef, batches: &[RecordBatch], extra_counts: &[S
             let name = f.name();
             let dt = col.data_type().clone();
             let count = is_count_column(name, &dt, extra_counts);
-            let put = |rows: &mut Vec<Vec<Cell>>, values: &mut Vec<Map<String, Value>>, r: usize, text: String, num: bool, v: Value| {
+            let put = |rows: &mut Vec<Vec<Cell>>,
+                       values: &mut Vec<Map<String, Value>>,
+                       r: usize,
+                       text: String,
+                       num: bool,
+                       v: Value| {
                 rows[r].push(Cell { text, num });
                 values[r].insert(name.clone(), v);
             };
@@ -471,7 +513,14 @@ pub fn panel_data(schema: &SchemaRef, batches: &[RecordBatch], extra_counts: &[S
                         d.suppressed_cells += 1;
                         put(&mut rows, &mut values, r, "<11".into(), true, Value::Null);
                     } else {
-                        put(&mut rows, &mut values, r, thousands_i(a.value(r)), true, a.value(r).into());
+                        put(
+                            &mut rows,
+                            &mut values,
+                            r,
+                            crate::output::format::thousands(a.value(r)),
+                            true,
+                            a.value(r).into(),
+                        );
                     }
                 }
             } else if dt.is_numeric() {
@@ -480,12 +529,26 @@ pub fn panel_data(schema: &SchemaRef, batches: &[RecordBatch], extra_counts: &[S
                 for r in 0..n {
                     let v = a.value(r);
                     if a.is_null(r) || !v.is_finite() {
-                        put(&mut rows, &mut values, r, if a.is_null(r) { String::new() } else { v.to_string() }, true, Value::Null);
+                        put(
+                            &mut rows,
+                            &mut values,
+                            r,
+                            if a.is_null(r) { String::new() } else { v.to_string() },
+                            true,
+                            Value::Null,
+                        );
                     } else if count && suppressed(v) {
                         d.suppressed_cells += 1;
                         put(&mut rows, &mut values, r, "<11".into(), true, Value::Null);
                     } else {
-                        put(&mut rows, &mut values, r, format_float(v), true, serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null));
+                        put(
+                            &mut rows,
+                            &mut values,
+                            r,
+                            format_float(v),
+                            true,
+                            serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null),
+                        );
                     }
                 }
             } else if dt == DataType::Boolean {
@@ -523,7 +586,8 @@ fn apply_filter(d: &mut PanelData, filter: &[(String, String)]) {
     if filter.is_empty() {
         return;
     }
-    let idx: Vec<(usize, &str)> = filter.iter().filter_map(|(c, v)| d.columns.iter().position(|n| n == c).map(|i| (i, v.as_str()))).collect();
+    let idx: Vec<(usize, &str)> =
+        filter.iter().filter_map(|(c, v)| d.columns.iter().position(|n| n == c).map(|i| (i, v.as_str()))).collect();
     let keep: Vec<bool> = d.rows.iter().map(|row| idx.iter().all(|(i, v)| row[*i].text == *v)).collect();
     let mut k = keep.iter();
     d.rows.retain(|_| *k.next().unwrap());
@@ -560,25 +624,38 @@ pub struct PanelResult {
 }
 
 /// Run one panel: query, column check against the encodings, privacy check, suppression, filter.
-pub async fn run_panel(ctx: &SessionContext, dash: &Dashboard, i: usize, params: &[(String, String)]) -> Result<PanelResult> {
+pub async fn run_panel(
+    ctx: &SessionContext,
+    dash: &Dashboard,
+    i: usize,
+    params: &[(String, String)],
+) -> Result<PanelResult> {
     let p = &dash.panels[i];
     let what = format!("dashboard `{}` panel {} ({:?})", dash.name, i + 1, p.title);
     let sql = match &p.query {
         Query::Report(name) => {
-            let r = ReportSql::load(name).map_err(|e| Error::config(&dash.origin, panel_key(i, &p.title, "report"), e.to_string()))?;
-            let given: Vec<(String, String)> = params.iter().filter(|(k, _)| r.params.iter().any(|(rp, _)| rp == k)).cloned().collect();
+            let r = ReportSql::load(name)
+                .map_err(|e| Error::config(&dash.origin, panel_key(i, &p.title, "report"), e.to_string()))?;
+            let given: Vec<(String, String)> =
+                params.iter().filter(|(k, _)| r.params.iter().any(|(rp, _)| rp == k)).cloned().collect();
             r.render(&given)?
         }
-        Query::Sql(sql) => {
-            ReportSql { name: dash.name.clone(), title: String::new(), answers: String::new(), params: params.to_vec(), uses: Vec::new(), sql: sql.clone() }.render(&[])?
+        Query::Sql(sql) => ReportSql {
+            name: dash.name.clone(),
+            title: String::new(),
+            answers: String::new(),
+            params: params.to_vec(),
+            uses: Vec::new(),
+            sql: sql.clone(),
         }
+        .render(&[])?,
     };
     let (schema, batches) = run_query(ctx, &sql).await.map_err(|e| match e {
         Error::DataFusion(d) => Error::Refused(format!("{what} failed: {d}")),
         other => other,
     })?;
     let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    if let Some(bad) = columns.iter().find(|c| forbidden_column(c)) {
+    if let Some(bad) = columns.iter().find(|c| crate::output::privacy::forbidden_column(c)) {
         return Err(Error::Refused(format!(
             "{what} returns column `{bad}`: addresses, caller details, free text and raw call types never go into a public dashboard (use categories and aggregates)"
         )));
@@ -630,7 +707,8 @@ fn distinct(d: &PanelData, col: &str) -> Vec<Value> {
 /// Horizontal labels when they fit across the chart, slanted otherwise.
 fn label_angle(d: &PanelData, col: &str) -> i32 {
     let values = distinct(d, col);
-    let longest = values.iter().map(|v| v.as_str().map(str::len).unwrap_or_else(|| v.to_string().len())).max().unwrap_or(0);
+    let longest =
+        values.iter().map(|v| v.as_str().map(str::len).unwrap_or_else(|| v.to_string().len())).max().unwrap_or(0);
     if values.len() * (longest * 7 + 12) <= 820 {
         0
     } else {
@@ -639,7 +717,14 @@ fn label_angle(d: &PanelData, col: &str) -> i32 {
 }
 
 /// A position channel: data order for discrete axes unless the panel sorts.
-fn position(d: &PanelData, col: &str, ty: &Option<String>, title: &Option<String>, sort: &Option<Value>, is_x: bool) -> Value {
+fn position(
+    d: &PanelData,
+    col: &str,
+    ty: &Option<String>,
+    title: &Option<String>,
+    sort: &Option<Value>,
+    is_x: bool,
+) -> Value {
     let t = type_of(d, col, ty);
     let mut enc = json!({ "field": field(col), "type": t, "title": title.clone().unwrap_or_else(|| col.to_string()) });
     if t == "nominal" || t == "ordinal" {
@@ -663,12 +748,17 @@ fn datum(v: &str, temporal: bool) -> Value {
     if temporal {
         let parts: Vec<&str> = v.split(['-', 'T', ' ']).collect();
         if parts.len() >= 3 {
-            if let (Ok(y), Ok(m), Ok(dd)) = (parts[0].parse::<i32>(), parts[1].parse::<u32>(), parts[2].parse::<u32>()) {
+            if let (Ok(y), Ok(m), Ok(dd)) = (parts[0].parse::<i32>(), parts[1].parse::<u32>(), parts[2].parse::<u32>())
+            {
                 return json!({ "year": y, "month": m, "date": dd });
             }
         }
     }
-    v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or_else(|| Value::String(v.into()))
+    v.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+        .unwrap_or_else(|| Value::String(v.into()))
 }
 
 /// The Vega-Lite spec of a panel (None for table-only panels).
@@ -697,7 +787,9 @@ pub fn vega_lite_spec(r: &PanelResult) -> Option<Value> {
     match p.chart {
         Chart::Bar | Chart::Line => {
             let (y_col, color, color_title) = if p.y.len() > 1 {
-                transform.push(json!({ "fold": p.y.iter().map(|c| field(c)).collect::<Vec<_>>(), "as": ["measure", "value"] }));
+                transform.push(
+                    json!({ "fold": p.y.iter().map(|c| field(c)).collect::<Vec<_>>(), "as": ["measure", "value"] }),
+                );
                 ("value".to_string(), Some("measure".to_string()), p.color_title.clone().or(Some("measure".into())))
             } else {
                 (p.y[0].clone(), p.color.clone(), p.color_title.clone())
@@ -723,7 +815,8 @@ pub fn vega_lite_spec(r: &PanelResult) -> Option<Value> {
                 enc["color"] = ce;
                 if p.grouped && p.chart == Chart::Bar {
                     let horizontal = enc["x"]["type"] == "quantitative";
-                    enc[if horizontal { "yOffset" } else { "xOffset" }] = json!({ "field": field(c), "sort": enc["color"]["sort"].clone() });
+                    enc[if horizontal { "yOffset" } else { "xOffset" }] =
+                        json!({ "field": field(c), "sort": enc["color"]["sort"].clone() });
                 }
             }
             enc["tooltip"] = json!(tooltip);
@@ -736,7 +829,8 @@ pub fn vega_lite_spec(r: &PanelResult) -> Option<Value> {
         }
         Chart::Heatmap => {
             let mut x_enc = position(d, &x, &p.x_type.clone().or(Some("ordinal".into())), &p.x_title, &p.x_sort, true);
-            let mut y_enc = position(d, &p.y[0], &p.y_type.clone().or(Some("ordinal".into())), &p.y_title, &p.y_sort, false);
+            let mut y_enc =
+                position(d, &p.y[0], &p.y_type.clone().or(Some("ordinal".into())), &p.y_title, &p.y_sort, false);
             for e in [&mut x_enc, &mut y_enc] {
                 if p_sort_default(e) {
                     e["sort"] = json!("ascending");
@@ -909,7 +1003,12 @@ fn script_json(v: &Value) -> String {
 }
 
 /// Render the page from panel results (no warehouse needed; used by [`build`] and tests).
-pub fn render_html(dash: &Dashboard, params: &[(String, String)], results: &[PanelResult], coverage: &str) -> Result<String> {
+pub fn render_html(
+    dash: &Dashboard,
+    params: &[(String, String)],
+    results: &[PanelResult],
+    coverage: &str,
+) -> Result<String> {
     let tpl = assets::find("dashboards", TEMPLATE)
         .ok_or_else(|| Error::Usage(format!("no dashboard template dashboards/{TEMPLATE} (on disk or built in)")))?;
     for (name, js) in [("vega", VEGA_JS), ("vega-lite", VEGA_LITE_JS), ("vega-embed", VEGA_EMBED_JS)] {
@@ -922,7 +1021,9 @@ pub fn render_html(dash: &Dashboard, params: &[(String, String)], results: &[Pan
     for (i, r) in results.iter().enumerate() {
         let spec = vega_lite_spec(r);
         if let Some(s) = &spec {
-            specs.push(json!({ "target": format!("chart-{}", i + 1), "panel": i + 1, "title": r.panel.title, "spec": s }));
+            specs.push(
+                json!({ "target": format!("chart-{}", i + 1), "panel": i + 1, "title": r.panel.title, "spec": s }),
+            );
         }
         let source = match &r.panel.query {
             Query::Report(n) => format!("report queries/{n}.sql"),
@@ -934,7 +1035,13 @@ pub fn render_html(dash: &Dashboard, params: &[(String, String)], results: &[Pan
             description: r.panel.description.clone(),
             chart: r.panel.chart,
             has_chart: spec.is_some(),
-            columns: r.data.columns.iter().zip(&r.data.types).map(|(c, t)| ColumnView { name: c.clone(), num: *t == "quantitative" }).collect(),
+            columns: r
+                .data
+                .columns
+                .iter()
+                .zip(&r.data.types)
+                .map(|(c, t)| ColumnView { name: c.clone(), num: *t == "quantitative" })
+                .collect(),
             rows: r.data.rows.clone(),
             suppressed_cells: r.data.suppressed_cells,
             source,
@@ -966,8 +1073,13 @@ pub fn render_html(dash: &Dashboard, params: &[(String, String)], results: &[Pan
 /// One line on what the data covers, for the page header.
 async fn coverage(ctx: &SessionContext, wh: &Warehouse) -> String {
     let mut s = String::new();
-    if let Ok((_, b)) = run_query(ctx, "SELECT CAST(min(received_local) AS DATE) AS a, CAST(max(received_local) AS DATE) AS b FROM calls").await {
-        if let Ok(rows) = crate::report::rows_as_text(&b) {
+    if let Ok((_, b)) = run_query(
+        ctx,
+        "SELECT CAST(min(received_local) AS DATE) AS a, CAST(max(received_local) AS DATE) AS b FROM calls",
+    )
+    .await
+    {
+        if let Ok(rows) = crate::output::report::rows_as_text(&b) {
             if let Some([Some(a), Some(z)]) = rows.first().map(|r| [r[0].clone(), r[1].clone()]) {
                 s.push_str(&format!("Calls received {a} to {z} (local time)"));
             }
@@ -1010,11 +1122,6 @@ pub async fn build(wh: &Warehouse, name: &str, params: &[(String, String)], out:
 }
 
 /// `callsift dashboard build NAME --warehouse DIR --out FILE.html [--param k=v]...`
-pub async fn command(name: &str, warehouse: &Path, params: &[(String, String)], out: &Path, w: &mut dyn Write) -> Result<()> {
-    let wh = Warehouse::open_existing(warehouse)?;
-    let s = build(&wh, name, params, out).await?;
-    writeln!(w, "wrote dashboard {} ({} panels) to {}", s.name, s.panels, out.display()).ctx(|| "writing output".into())
-}
 
 #[cfg(test)]
 mod tests {
@@ -1028,13 +1135,24 @@ mod tests {
 
     #[test]
     fn validation_names_the_panel() {
-        let e = parse(&format!("{ONE}[[panel]]\ntitle = \"Pie\"\nsql = \"SELECT 1\"\nchart = \"pie\"\n")).unwrap_err().to_string();
-        assert!(e.contains("dashboards/t.toml") && e.contains("panel 1 (\"Pie\").chart") && e.contains("unknown chart type `pie`"), "{e}");
+        let e = parse(&format!("{ONE}[[panel]]\ntitle = \"Pie\"\nsql = \"SELECT 1\"\nchart = \"pie\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("dashboards/t.toml")
+                && e.contains("panel 1 (\"Pie\").chart")
+                && e.contains("unknown chart type `pie`"),
+            "{e}"
+        );
         let e = parse(&format!("{ONE}[[panel]]\ntitle = \"A\"\nsql = \"SELECT 1\"\nchart = \"table\"\n[[panel]]\ntitle = \"No query\"\nchart = \"bar\"\n"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("panel 2 (\"No query\").query") && e.contains("missing query"), "{e}");
-        let e = parse(&format!("{ONE}[[panel]]\ntitle = \"H\"\nsql = \"SELECT 1\"\nchart = \"heatmap\"\nx = \"a\"\ny = \"b\"\n")).unwrap_err().to_string();
+        let e = parse(&format!(
+            "{ONE}[[panel]]\ntitle = \"H\"\nsql = \"SELECT 1\"\nchart = \"heatmap\"\nx = \"a\"\ny = \"b\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("panel 1 (\"H\").color") && e.contains("needs `color`"), "{e}");
         let e = parse(&format!("{ONE}[[panel]]\ntitle = \"X\"\nsql = \"SELECT 1\"\nchart = \"bar\"\nx = \"a\"\ny = \"b\"\ncolour = \"c\"\n")).unwrap_err().to_string();
         assert!(e.contains("unknown field `colour`"), "{e}");
@@ -1044,26 +1162,43 @@ mod tests {
     async fn missing_column_names_the_panel() {
         let d = parse(&format!("{ONE}[[panel]]\ntitle = \"By month\"\nsql = \"SELECT '${{scenario}}' AS s, 12 AS eligible_calls\"\nchart = \"bar\"\nx = \"s\"\ny = \"calls\"\n"))
             .unwrap();
-        let ctx = crate::report::new_context();
+        let ctx = crate::warehouse::engine::new_context();
         let params = d.resolve_params(&[]).unwrap();
         let e = run_panel(&ctx, &d, 0, &params).await.unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = e.to_string();
-        assert!(e.contains("panel 1 (\"By month\").y") && e.contains("column `calls` is not returned") && e.contains("s, eligible_calls"), "{e}");
-        assert!(d.resolve_params(&[("nope".into(), "1".into())]).unwrap_err().to_string().contains("no parameter `nope`"));
+        assert!(
+            e.contains("panel 1 (\"By month\").y")
+                && e.contains("column `calls` is not returned")
+                && e.contains("s, eligible_calls"),
+            "{e}"
+        );
+        assert!(d
+            .resolve_params(&[("nope".into(), "1".into())])
+            .unwrap_err()
+            .to_string()
+            .contains("no parameter `nope`"));
         assert!(d.resolve_params(&[("scenario".into(), "x'; DROP".into())]).is_err());
     }
 
     #[tokio::test]
     async fn small_counts_are_suppressed() {
         let sql = "SELECT * FROM (VALUES ('a', 0, 1, 1.5), ('b', 10, 11, 3.0), ('c', 5, 2500, 7.25), ('d', NULL, 3, 10.0)) AS t(k, eligible_calls, n, pct)";
-        let d = parse(&format!("{ONE}[[panel]]\ntitle = \"S\"\nsql = \"{sql}\"\nchart = \"bar\"\nx = \"k\"\ny = \"n\"\n")).unwrap();
-        let ctx = crate::report::new_context();
+        let d =
+            parse(&format!("{ONE}[[panel]]\ntitle = \"S\"\nsql = \"{sql}\"\nchart = \"bar\"\nx = \"k\"\ny = \"n\"\n"))
+                .unwrap();
+        let ctx = crate::warehouse::engine::new_context();
         let r = run_panel(&ctx, &d, 0, &[]).await.unwrap();
-        let text: Vec<Vec<&str>> = r.data.rows.iter().map(|row| row.iter().map(|c| c.text.as_str()).collect()).collect();
+        let text: Vec<Vec<&str>> =
+            r.data.rows.iter().map(|row| row.iter().map(|c| c.text.as_str()).collect()).collect();
         assert_eq!(
             text,
-            vec![vec!["a", "0", "<11", "1.5"], vec!["b", "<11", "11", "3"], vec!["c", "<11", "2,500", "7.25"], vec!["d", "", "<11", "10"]]
+            vec![
+                vec!["a", "0", "<11", "1.5"],
+                vec!["b", "<11", "11", "3"],
+                vec!["c", "<11", "2,500", "7.25"],
+                vec!["d", "", "<11", "10"]
+            ]
         );
         assert_eq!(r.data.suppressed_cells, 4);
         assert_eq!(r.data.values[1]["eligible_calls"], Value::Null);
@@ -1080,13 +1215,24 @@ mod tests {
     #[tokio::test]
     async fn refuses_private_columns() {
         for col in ["address", "caller_name", "narrative", "call_type", "initial_type", "Disposition_Raw"] {
-            let d = parse(&format!("{ONE}[[panel]]\ntitle = \"Where\"\nsql = \"SELECT 'x' AS {col}, 12 AS calls\"\nchart = \"table\"\n")).unwrap();
-            let ctx = crate::report::new_context();
+            let d = parse(&format!(
+                "{ONE}[[panel]]\ntitle = \"Where\"\nsql = \"SELECT 'x' AS {col}, 12 AS calls\"\nchart = \"table\"\n"
+            ))
+            .unwrap();
+            let ctx = crate::warehouse::engine::new_context();
             let e = run_panel(&ctx, &d, 0, &[]).await.unwrap_err();
             assert!(matches!(e, Error::Refused(_)), "{col}: {e}");
-            assert!(e.to_string().contains(&format!("column `{}`", col.to_ascii_lowercase())) && e.to_string().contains("panel 1 (\"Where\")"), "{e}");
+            assert!(
+                e.to_string().contains(&format!("column `{}`", col.to_ascii_lowercase()))
+                    && e.to_string().contains("panel 1 (\"Where\")"),
+                "{e}"
+            );
         }
-        assert!(!forbidden_column("category") && !forbidden_column("disposition") && !forbidden_column("district"));
+        assert!(
+            !crate::output::privacy::forbidden_column("category")
+                && !crate::output::privacy::forbidden_column("disposition")
+                && !crate::output::privacy::forbidden_column("district")
+        );
     }
 
     #[tokio::test]
@@ -1095,7 +1241,7 @@ mod tests {
             "{ONE}[[panel]]\ntitle = \"W ${{scenario}}\"\nsql = \"SELECT * FROM (VALUES ('broad', 'all calls', 100, 100), ('broad', 'minus x', 40, 60), ('broad', 'eligible', 60, 60), ('narrow', 'all calls', 100, 100)) AS t(scenario, step, calls, remaining)\"\nchart = \"waterfall\"\nx = \"step\"\ny = \"remaining\"\nlabel = \"calls\"\nfilter = {{ scenario = \"${{scenario}}\" }}\n"
         ))
         .unwrap();
-        let ctx = crate::report::new_context();
+        let ctx = crate::warehouse::engine::new_context();
         let r = run_panel(&ctx, &d, 0, &d.resolve_params(&[]).unwrap()).await.unwrap();
         assert_eq!(r.panel.title, "W broad");
         assert_eq!(r.data.rows.len(), 3);
@@ -1119,6 +1265,6 @@ mod tests {
         assert_eq!(format_float(45.04), "45.04");
         assert_eq!(format_float(-0.5), "-0.5");
         assert_eq!(format_float(1234.5), "1,234.5");
-        assert_eq!(thousands_i(-1234), "-1,234");
+        assert_eq!(crate::output::format::thousands(-1234), "-1,234");
     }
 }

@@ -4,9 +4,9 @@ use std::fmt::Write;
 
 use datafusion::arrow::array::AsArray;
 
+use crate::eligibility::policy::{self, LimitationKind, Policy};
 use crate::error::{Error, Result};
-use crate::policy::{self, LimitationKind, Policy};
-use crate::report;
+use crate::output::report;
 use crate::warehouse::Warehouse;
 
 fn quote(s: &str) -> String {
@@ -23,7 +23,8 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
         return Err(Error::Usage(format!("no call `{call_id}` in {}", wh.dir.display())));
     }
     let mut out = String::new();
-    writeln!(out, "call {call_id}{}", if n > 1 { format!(" ({n} rows share this id)") } else { String::new() }).unwrap();
+    writeln!(out, "call {call_id}{}", if n > 1 { format!(" ({n} rows share this id)") } else { String::new() })
+        .unwrap();
     for b in &fields {
         let text = report::rows_as_text(std::slice::from_ref(b))?;
         for row in text {
@@ -34,7 +35,11 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
     }
 
     // Rule results, evaluated by the same SQL the tagger runs.
-    let rules = ctx.sql(&policy::rules_select(policy, &format!("(SELECT * FROM calls WHERE {filter})"))).await?.collect().await?;
+    let rules = ctx
+        .sql(&policy::rules_select(policy, &format!("(SELECT * FROM calls WHERE {filter})")))
+        .await?
+        .collect()
+        .await?;
     let mut labels: Vec<(String, String)> = vec![
         ("x_self".into(), format!("self_initiated      {}", policy.self_initiated.sql)),
         ("x_info".into(), format!("insufficient_info   {}", policy.insufficient_info.sql)),
@@ -62,7 +67,9 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
     }
 
     let el = ctx
-        .sql(&format!("SELECT scenario, reason, estimated, p_eligible FROM eligibility WHERE {filter} ORDER BY scenario"))
+        .sql(&format!(
+            "SELECT scenario, reason, estimated, p_eligible FROM eligibility WHERE {filter} ORDER BY scenario"
+        ))
         .await?
         .collect()
         .await?;
@@ -74,7 +81,11 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
         let p = b.column(3).as_primitive::<datafusion::arrow::datatypes::Float64Type>();
         for r in 0..b.num_rows() {
             any = true;
-            let note = if est.value(r) { format!("  (estimate: eligible with probability {:.2})", p.value(r)) } else { String::new() };
+            let note = if est.value(r) {
+                format!("  (estimate: eligible with probability {:.2})", p.value(r))
+            } else {
+                String::new()
+            };
             writeln!(out, "  {:<36} {}{note}", sc.value(r), reason.value(r)).unwrap();
         }
     }

@@ -1,12 +1,12 @@
 //! Tagging: evaluate a policy over every call in the warehouse, for every scenario, and replace
 //! the `eligibility` table atomically. The work is one SQL query (see `policy::tag_sql`) so it runs
 //! unchanged wherever DataFusion runs.
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Int64Type, UInt64Type};
 use datafusion::dataframe::DataFrameWriteOptions;
 
+use crate::eligibility::policy::{self, Policy, Scenario};
 use crate::error::{Error, Result};
-use crate::policy::{self, Policy, Scenario};
+use crate::source::coverage::{self, Coverage};
+use crate::warehouse::query::{one_row_u64, u64_at};
 use crate::warehouse::{TagRecord, Warehouse};
 
 #[derive(Debug, Clone, Default)]
@@ -15,15 +15,6 @@ pub struct TagOptions {
     pub scenarios: Option<String>,
     /// Publish even when more call volume than the policy allows has an unmapped type.
     pub allow_unmapped: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct Coverage {
-    pub calls: u64,
-    pub unmapped: u64,
-    pub share: f64,
-    /// (normalised call type or `(missing)`, calls), most frequent first.
-    pub top: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,49 +28,6 @@ pub struct TagSummary {
     pub caller_recorded_share: f64,
 }
 
-fn int(b: &RecordBatch, col: usize, row: usize) -> u64 {
-    let a = b.column(col);
-    if a.is_null(row) {
-        return 0;
-    }
-    match a.data_type() {
-        datafusion::arrow::datatypes::DataType::Int64 => a.as_primitive::<Int64Type>().value(row) as u64,
-        datafusion::arrow::datatypes::DataType::UInt64 => a.as_primitive::<UInt64Type>().value(row),
-        _ => 0,
-    }
-}
-
-/// Crosswalk coverage over all calls in the warehouse.
-pub async fn coverage(ctx: &datafusion::prelude::SessionContext) -> Result<Coverage> {
-    let b = ctx
-        .sql("SELECT count(*) AS calls, count(*) FILTER (WHERE NOT type_mapped) AS unmapped FROM calls")
-        .await?
-        .collect()
-        .await?;
-    let (calls, unmapped) = b.first().map(|b| (int(b, 0, 0), int(b, 1, 0))).unwrap_or((0, 0));
-    let top = coverage_all(ctx).await?.into_iter().take(10).collect();
-    let share = if calls == 0 { 0.0 } else { unmapped as f64 / calls as f64 };
-    Ok(Coverage { calls, unmapped, share, top })
-}
-
-/// Every unmapped call type in the warehouse (normalised; `(missing)` when empty), with call
-/// counts, most frequent first.
-pub async fn coverage_all(ctx: &datafusion::prelude::SessionContext) -> Result<Vec<(String, u64)>> {
-    let b = ctx
-        .sql("SELECT COALESCE(upper(trim(regexp_replace(call_type, '\\s+', ' ', 'g'))), '(missing)') AS t, count(*) AS n FROM calls WHERE NOT type_mapped GROUP BY 1 ORDER BY n DESC, t")
-        .await?
-        .collect()
-        .await?;
-    let mut out = Vec::new();
-    for b in &b {
-        let t = b.column(0).as_string::<i32>();
-        for r in 0..b.num_rows() {
-            out.push((t.value(r).to_string(), int(b, 1, r)));
-        }
-    }
-    Ok(out)
-}
-
 pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<TagSummary> {
     let started = std::time::Instant::now();
     policy.validate()?;
@@ -87,7 +35,7 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
     let _lock = wh.lock()?;
     let ctx = wh.session().await?;
 
-    let cov = coverage(&ctx).await?;
+    let cov = coverage::coverage(&ctx).await?;
     if cov.share > policy.max_unmapped_share && !opts.allow_unmapped {
         let top = cov.top.iter().take(5).map(|(t, n)| format!("{t} ({n})")).collect::<Vec<_>>().join(", ");
         return Err(Error::Refused(format!(
@@ -99,8 +47,8 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
         )));
     }
 
-    let b = ctx.sql("SELECT count(*) FILTER (WHERE caller_party <> 'unknown') AS known, count(*) AS n FROM calls").await?.collect().await?;
-    let caller_recorded_share = b.first().map(|b| int(b, 0, 0) as f64 / int(b, 1, 0).max(1) as f64).unwrap_or(0.0);
+    let n = one_row_u64(&ctx, "SELECT count(*) FILTER (WHERE caller_party <> 'unknown'), count(*) FROM calls").await?;
+    let caller_recorded_share = n[0] as f64 / n[1].max(1) as f64;
 
     let staging = wh.staging("tag")?;
     let out = staging.join("eligibility");
@@ -111,7 +59,7 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
     let mut opts = datafusion::config::TableParquetOptions::default();
     opts.global.compression = Some("zstd(1)".into());
     let written = df.write_parquet(&format!("{}/", out.display()), DataFrameWriteOptions::new(), Some(opts)).await?;
-    let rows_written = written.first().map(|b| int(b, 0, 0)).unwrap_or(0);
+    let rows_written = written.first().map(|b| u64_at(b, 0, 0)).unwrap_or(0);
 
     wh.commit_eligibility(
         &out,
@@ -126,7 +74,14 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
         },
     )?;
     let _ = std::fs::remove_dir_all(&staging);
-    Ok(TagSummary { policy: policy.name.clone(), scenarios, coverage: cov, rows_written, seconds: started.elapsed().as_secs_f64(), caller_recorded_share })
+    Ok(TagSummary {
+        policy: policy.name.clone(),
+        scenarios,
+        coverage: cov,
+        rows_written,
+        seconds: started.elapsed().as_secs_f64(),
+        caller_recorded_share,
+    })
 }
 
 #[cfg(test)]
@@ -134,12 +89,14 @@ pub(crate) mod tests {
     use std::collections::HashMap;
     use std::sync::Arc;
 
-    use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::array::{
+        ArrayRef, BooleanArray, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray,
+    };
     use datafusion::datasource::MemTable;
     use datafusion::prelude::SessionContext;
 
     use super::*;
-    use crate::schema;
+    use crate::warehouse::schema;
 
     /// A hand-built call: defaults are a mapped, public, non-urgent call with no flags.
     #[derive(Clone)]
@@ -177,7 +134,9 @@ pub(crate) mod tests {
         let n = calls.len();
         let local: Vec<i64> = calls
             .iter()
-            .map(|c| chrono::NaiveDateTime::parse_from_str(c.local, "%Y-%m-%d %H:%M").unwrap().and_utc().timestamp_micros())
+            .map(|c| {
+                chrono::NaiveDateTime::parse_from_str(c.local, "%Y-%m-%d %H:%M").unwrap().and_utc().timestamp_micros()
+            })
             .collect();
         let cols: Vec<ArrayRef> = s
             .fields()
@@ -192,16 +151,25 @@ pub(crate) mod tests {
                     "category" => strs(calls.iter().map(|c| Some(c.category)).collect()),
                     "call_type" | "initial_type" | "final_type" => strs(calls.iter().map(|c| Some(c.id)).collect()),
                     "caller_party" => strs(calls.iter().map(|c| Some(c.caller)).collect()),
-                    "call_source" => strs(calls.iter().map(|c| Some(if c.self_initiated { "officer_initiated" } else { "911" })).collect()),
+                    "call_source" => strs(
+                        calls
+                            .iter()
+                            .map(|c| Some(if c.self_initiated { "officer_initiated" } else { "911" }))
+                            .collect(),
+                    ),
                     "district" => strs(calls.iter().map(|c| Some(c.district)).collect()),
                     "type_mapped" => Arc::new(BooleanArray::from(calls.iter().map(|c| c.mapped).collect::<Vec<_>>())),
-                    "self_initiated" => Arc::new(BooleanArray::from(calls.iter().map(|c| c.self_initiated).collect::<Vec<_>>())),
+                    "self_initiated" => {
+                        Arc::new(BooleanArray::from(calls.iter().map(|c| c.self_initiated).collect::<Vec<_>>()))
+                    }
                     "community_responder" => Arc::new(BooleanArray::from(vec![false; n])),
                     "priority" => Arc::new(Int32Array::from(calls.iter().map(|c| c.priority).collect::<Vec<_>>())),
                     "units" => Arc::new(Int32Array::from(vec![1; n])),
                     "year" => Arc::new(Int32Array::from(vec![2024; n])),
                     "month" => Arc::new(Int32Array::from(vec![6; n])),
-                    "third_party_p" => Arc::new(Float64Array::from(calls.iter().map(|c| c.third_party_p).collect::<Vec<_>>())),
+                    "third_party_p" => {
+                        Arc::new(Float64Array::from(calls.iter().map(|c| c.third_party_p).collect::<Vec<_>>()))
+                    }
                     "received_local" => Arc::new(TimestampMicrosecondArray::from(local.clone())),
                     "received_at" => Arc::new(TimestampMicrosecondArray::from(local.clone()).with_timezone("UTC")),
                     f if schema::FLAGS.contains(&f) => {
@@ -215,7 +183,11 @@ pub(crate) mod tests {
     }
 
     /// Tag hand-built calls; returns (call_id, scenario) → (reason, estimated, p_eligible).
-    pub async fn outcomes(policy: &Policy, scenarios: &[Scenario], calls: &[C]) -> HashMap<(String, String), (String, bool, f64)> {
+    pub async fn outcomes(
+        policy: &Policy,
+        scenarios: &[Scenario],
+        calls: &[C],
+    ) -> HashMap<(String, String), (String, bool, f64)> {
         let ctx = SessionContext::new();
         let b = batch(calls);
         ctx.register_table("calls", Arc::new(MemTable::try_new(b.schema(), vec![vec![b]]).unwrap())).unwrap();
@@ -227,7 +199,10 @@ pub(crate) mod tests {
             let est = r.column(6).as_boolean().clone();
             let p = r.column(7).as_primitive::<datafusion::arrow::datatypes::Float64Type>().clone();
             for i in 0..r.num_rows() {
-                out.insert((id.value(i).to_string(), sc.value(i).to_string()), (reason.value(i).to_string(), est.value(i), p.value(i)));
+                out.insert(
+                    (id.value(i).to_string(), sc.value(i).to_string()),
+                    (reason.value(i).to_string(), est.value(i), p.value(i)),
+                );
             }
         }
         out
@@ -246,7 +221,11 @@ pub(crate) mod tests {
             C { self_initiated: true, ..c("self") },
             C { mapped: false, category: "Other (Not Crime)", ..c("unmapped") },
             C { flags: &["weapon", "bh_nexus"], category: "Behavioral Health", ..c("weapon") },
-            C { flags: &["violence", "conflict", "police_type"], category: "Complaints/Environmental Conditions", ..c("violence") },
+            C {
+                flags: &["violence", "conflict", "police_type"],
+                category: "Complaints/Environmental Conditions",
+                ..c("violence")
+            },
             C { flags: &["medical"], category: "Medical Emergencies", ..c("medical") },
             C { flags: &["in_progress", "police_type"], ..c("in_progress") },
             C { priority: Some(1), flags: &["bh_nexus"], category: "Behavioral Health", ..c("p1") },
@@ -254,8 +233,18 @@ pub(crate) mod tests {
             C { flags: &["police_type"], third_party_p: Some(0.9), ..c("welfare") },
             C { flags: &["bh_nexus"], category: "Behavioral Health", caller: "first", ..c("crisis_first") },
             C { flags: &["bh_nexus"], category: "Behavioral Health", caller: "third", ..c("crisis_third") },
-            C { flags: &["police_type", "conflict"], category: "Complaints/Environmental Conditions", caller: "first", ..c("noise") },
-            C { flags: &["conflict", "bh_nexus", "police_type"], category: "Complaints/Environmental Conditions", caller: "first", ..c("dispute_bh") },
+            C {
+                flags: &["police_type", "conflict"],
+                category: "Complaints/Environmental Conditions",
+                caller: "first",
+                ..c("noise")
+            },
+            C {
+                flags: &["conflict", "bh_nexus", "police_type"],
+                category: "Complaints/Environmental Conditions",
+                caller: "first",
+                ..c("dispute_bh")
+            },
         ];
         let o = outcomes(&p, &p.scenarios, &calls).await;
         let reason = |id: &str, sc: &str| o[&(id.to_string(), sc.to_string())].0.clone();

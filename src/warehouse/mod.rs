@@ -10,6 +10,10 @@
 //! Crash safety: every run writes under `.staging/`, then commits by renaming files into place and
 //! finally replacing `manifest.json` atomically. The manifest is the commit point: on open, any data
 //! file whose ingest id the manifest does not list is debris of a killed commit and is removed.
+pub mod engine;
+pub mod query;
+pub mod schema;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,7 +26,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, IoContext, Result};
-use crate::schema;
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let mut h = Sha256::new();
@@ -105,7 +108,8 @@ impl Warehouse {
     pub fn open(dir: impl Into<PathBuf>) -> Result<Warehouse> {
         let dir = dir.into();
         for sub in ["calls", "rejects", "eligibility", ".staging"] {
-            std::fs::create_dir_all(dir.join(sub)).map_err(|e| Error::Warehouse { dir: dir.clone(), message: format!("cannot create {sub}/: {e}") })?;
+            std::fs::create_dir_all(dir.join(sub))
+                .map_err(|e| Error::Warehouse { dir: dir.clone(), message: format!("cannot create {sub}/: {e}") })?;
         }
         Ok(Warehouse { dir })
     }
@@ -135,9 +139,13 @@ impl Warehouse {
                 let pid = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u32>().ok());
                 let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists() && p != std::process::id());
                 if alive {
-                    return Err(Error::Warehouse { dir: self.dir.clone(), message: format!("locked by running process {}", pid.unwrap()) });
+                    return Err(Error::Warehouse {
+                        dir: self.dir.clone(),
+                        message: format!("locked by running process {}", pid.unwrap()),
+                    });
                 }
-                std::fs::write(&path, format!("{}\n", std::process::id())).ctx(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, format!("{}\n", std::process::id()))
+                    .ctx(|| format!("writing {}", path.display()))?;
             }
             Err(e) => return Err(Error::io(format!("creating {}", path.display()), e)),
         }
@@ -153,7 +161,10 @@ impl Warehouse {
     pub fn manifest(&self) -> Result<Manifest> {
         let p = self.manifest_path();
         match std::fs::read(&p) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| Error::Warehouse { dir: self.dir.clone(), message: format!("manifest.json is corrupt: {e}") }),
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| Error::Warehouse {
+                dir: self.dir.clone(),
+                message: format!("manifest.json is corrupt: {e}"),
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest { version: 1, ..Default::default() }),
             Err(e) => Err(Error::io(format!("reading {}", p.display()), e)),
         }
@@ -254,13 +265,14 @@ impl Warehouse {
 
     /// A DataFusion session with `calls`, `rejects` and `eligibility` registered.
     pub async fn session(&self) -> Result<SessionContext> {
-        let ctx = crate::report::new_context();
+        let ctx = crate::warehouse::engine::new_context();
         self.register(&ctx).await?;
         Ok(ctx)
     }
 
     pub async fn register(&self, ctx: &SessionContext) -> Result<()> {
-        register_table(ctx, "calls", &self.dir.join("calls"), schema::call_file_schema(), &schema::CALL_PARTITIONS).await?;
+        register_table(ctx, "calls", &self.dir.join("calls"), schema::call_file_schema(), &schema::CALL_PARTITIONS)
+            .await?;
         register_table(ctx, "rejects", &self.dir.join("rejects"), schema::reject_schema(), &[]).await?;
         register_table(ctx, "eligibility", &self.dir.join("eligibility"), schema::eligibility_schema(), &[]).await?;
         Ok(())
@@ -291,7 +303,13 @@ pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-async fn register_table(ctx: &SessionContext, name: &str, dir: &Path, file_schema: datafusion::arrow::datatypes::SchemaRef, partitions: &[&str]) -> Result<()> {
+async fn register_table(
+    ctx: &SessionContext,
+    name: &str,
+    dir: &Path,
+    file_schema: datafusion::arrow::datatypes::SchemaRef,
+    partitions: &[&str],
+) -> Result<()> {
     std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
     let abs = std::fs::canonicalize(dir).ctx(|| format!("resolving {}", dir.display()))?;
     let url = ListingTableUrl::parse(format!("{}/", abs.display()))?;

@@ -113,22 +113,7 @@ impl TimeFormat {
                 }
                 Tok::Minute => mi = digits(s, &mut i, 1, 2)?,
                 Tok::Second => sec = digits(s, &mut i, 1, 2)?,
-                Tok::Fraction => {
-                    // Optional: `.123`, `.123456`, or nothing at all.
-                    if i < s.len() && (s[i] == b'.' || s[i] == b',') && s.get(i + 1).is_some_and(u8::is_ascii_digit) {
-                        i += 1;
-                        let start = i;
-                        let mut v: u64 = 0;
-                        while i < s.len() && s[i].is_ascii_digit() {
-                            if i - start < 9 {
-                                v = v * 10 + (s[i] - b'0') as u64;
-                            }
-                            i += 1;
-                        }
-                        let n = (i - start).min(9) as u32;
-                        nanos = (v * 10u64.pow(9 - n)) as u32;
-                    }
-                }
+                Tok::Fraction => nanos = fraction(s, &mut i),
                 Tok::AmPm => {
                     let a = s.get(i..i + 2)?;
                     pm = match [a[0].to_ascii_uppercase(), a[1].to_ascii_uppercase()] {
@@ -146,28 +131,7 @@ impl TimeFormat {
                     let v = digits(s, &mut i, 1, 12)? as i64;
                     epoch = Some(if neg { -v } else { v });
                 }
-                Tok::Offset => {
-                    while i < s.len() && s[i] == b' ' {
-                        i += 1;
-                    }
-                    match s.get(i) {
-                        Some(b'Z') | Some(b'z') => {
-                            i += 1;
-                            offset = Some(0);
-                        }
-                        Some(&sign @ (b'+' | b'-')) => {
-                            i += 1;
-                            let hh = digits(s, &mut i, 2, 2)? as i32;
-                            if s.get(i) == Some(&b':') {
-                                i += 1;
-                            }
-                            let mm = if s.get(i).is_some_and(u8::is_ascii_digit) { digits(s, &mut i, 2, 2)? as i32 } else { 0 };
-                            let secs = hh * 3600 + mm * 60;
-                            offset = Some(if sign == b'-' { -secs } else { secs });
-                        }
-                        _ => return None,
-                    }
-                }
+                Tok::Offset => offset = Some(utc_offset(s, &mut i)?),
                 Tok::Lit(c) => {
                     if s.get(i) != Some(c) {
                         return None;
@@ -194,21 +158,68 @@ impl TimeFormat {
             return chrono::DateTime::from_timestamp(e, 0).map(|dt| (dt.naive_utc(), Some(0)));
         }
         if h12 {
-            // `00:29:23 AM` appears in real exports (SF): read hour 0 as 12 AM.
-            if h > 12 {
-                return None;
-            }
-            h = match (pm, h) {
-                (Some(true), 12) => 12,
-                (Some(true), h) => h + 12,
-                (_, 12) => 0,
-                (_, h) => h,
-            };
+            h = hour_from_12(h, pm)?;
         }
         let date = NaiveDate::from_ymd_opt(y, mo, d)?;
         let time = NaiveTime::from_hms_nano_opt(h, mi, sec, nanos)?;
         Some((date.and_time(time), offset))
     }
+}
+
+/// An optional fraction of a second (`.123`, `,123456`, or nothing) as nanoseconds.
+fn fraction(s: &[u8], i: &mut usize) -> u32 {
+    if !(*i < s.len() && (s[*i] == b'.' || s[*i] == b',') && s.get(*i + 1).is_some_and(u8::is_ascii_digit)) {
+        return 0;
+    }
+    *i += 1;
+    let start = *i;
+    let mut v: u64 = 0;
+    while *i < s.len() && s[*i].is_ascii_digit() {
+        if *i - start < 9 {
+            v = v * 10 + (s[*i] - b'0') as u64;
+        }
+        *i += 1;
+    }
+    let n = (*i - start).min(9) as u32;
+    (v * 10u64.pow(9 - n)) as u32
+}
+
+/// `%z`: `Z`, `+HH`, `+HHMM` or `+HH:MM` (after optional spaces) as seconds east of UTC.
+fn utc_offset(s: &[u8], i: &mut usize) -> Option<i32> {
+    while *i < s.len() && s[*i] == b' ' {
+        *i += 1;
+    }
+    match s.get(*i) {
+        Some(b'Z') | Some(b'z') => {
+            *i += 1;
+            Some(0)
+        }
+        Some(&sign @ (b'+' | b'-')) => {
+            *i += 1;
+            let hh = digits(s, i, 2, 2)? as i32;
+            if s.get(*i) == Some(&b':') {
+                *i += 1;
+            }
+            let mm = if s.get(*i).is_some_and(u8::is_ascii_digit) { digits(s, i, 2, 2)? as i32 } else { 0 };
+            let secs = hh * 3600 + mm * 60;
+            Some(if sign == b'-' { -secs } else { secs })
+        }
+        _ => None,
+    }
+}
+
+/// A 12-hour clock hour with its AM/PM as a 24-hour hour. `00:29:23 AM` appears in real exports
+/// (SF): hour 0 reads as 12 AM.
+fn hour_from_12(h: u32, pm: Option<bool>) -> Option<u32> {
+    if h > 12 {
+        return None;
+    }
+    Some(match (pm, h) {
+        (Some(true), 12) => 12,
+        (Some(true), h) => h + 12,
+        (_, 12) => 0,
+        (_, h) => h,
+    })
 }
 
 fn digits(s: &[u8], i: &mut usize, min: usize, max: usize) -> Option<u32> {
@@ -324,7 +335,8 @@ impl TimeParser {
                 let off = dt.offset().fix().local_minus_utc() as i64 * 1_000_000;
                 // Cache only hours that are unambiguous at both ends.
                 let start = chrono::DateTime::from_timestamp_micros(hour * 3_600_000_000).map(|d| d.naive_utc());
-                let end = chrono::DateTime::from_timestamp_micros(hour * 3_600_000_000 + 3_599_999_999).map(|d| d.naive_utc());
+                let end = chrono::DateTime::from_timestamp_micros(hour * 3_600_000_000 + 3_599_999_999)
+                    .map(|d| d.naive_utc());
                 if let (Some(s), Some(e)) = (start, end) {
                     if matches!(self.tz.from_local_datetime(&s), LocalResult::Single(_))
                         && matches!(self.tz.from_local_datetime(&e), LocalResult::Single(_))
@@ -403,9 +415,12 @@ mod tests {
         assert_eq!(utc(&p, "2024-11-03 00:59:00"), "2024-11-03T06:59:00Z"); // MDT
         assert_eq!(utc(&p, "2024-11-03 01:30:00"), "2024-11-03T07:30:00Z"); // repeated hour: earlier (MDT)
         assert_eq!(utc(&p, "2024-11-03 02:00:00"), "2024-11-03T09:00:00Z"); // MST
-        // The local wall clock is kept as written.
+                                                                            // The local wall clock is kept as written.
         let i = p.parse("2024-03-10 02:30:00").unwrap().unwrap();
-        assert_eq!(i.local_us, NaiveDate::from_ymd_opt(2024, 3, 10).unwrap().and_hms_opt(2, 30, 0).unwrap().and_utc().timestamp_micros());
+        assert_eq!(
+            i.local_us,
+            NaiveDate::from_ymd_opt(2024, 3, 10).unwrap().and_hms_opt(2, 30, 0).unwrap().and_utc().timestamp_micros()
+        );
     }
 
     #[test]

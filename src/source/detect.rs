@@ -3,7 +3,7 @@ use std::path::Path;
 
 use crate::assets;
 use crate::error::{Error, Result};
-use crate::profile::{header_key, Profile};
+use crate::source::profile::{header_key, Profile};
 
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -19,9 +19,12 @@ pub struct Candidate {
 
 /// Read a file's header row (BOM stripped; non-UTF-8 read as Windows-1252).
 pub fn read_header(path: &Path, delimiter: u8) -> Result<Vec<String>> {
-    let f = std::fs::File::open(path).map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot open: {e}") })?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot open: {e}") })?;
     let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(std::io::BufReader::new(f));
-    let h = rdr.byte_headers().map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot read the header: {e}") })?;
+    let h = rdr
+        .byte_headers()
+        .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot read the header: {e}") })?;
     Ok(h.iter()
         .map(|b| match std::str::from_utf8(b) {
             Ok(s) => s.trim_start_matches('\u{feff}').trim().to_string(),
@@ -35,11 +38,8 @@ pub fn score(profile: &Profile, header: &[String]) -> Candidate {
     let total = profile.columns.len().max(1) as f64;
     let found = layout.matched.len() as f64;
     let usable = layout.check_required(Path::new("")).is_ok();
-    let used: std::collections::HashSet<String> = profile
-        .columns
-        .values()
-        .flat_map(|spec| spec.names().iter().map(|n| header_key(n)))
-        .collect();
+    let used: std::collections::HashSet<String> =
+        profile.columns.values().flat_map(|spec| spec.names().iter().map(|n| header_key(n))).collect();
     let unused: Vec<String> = header.iter().filter(|h| !used.contains(&header_key(h))).cloned().collect();
     let explained = 1.0 - unused.len() as f64 / header.len().max(1) as f64;
     let confidence = if usable { 0.7 * (found / total) + 0.3 * explained } else { 0.0 };

@@ -7,7 +7,7 @@
 //! `excluded_self_initiated`, `out_of_hours`, `out_of_area`, `insufficient_info`,
 //! `disqualified:<rule>`, `out_of_scope`, `limited:<limitation>`, `eligible`.
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::assets::{self, Asset};
 use crate::error::{Error, Result};
-use crate::schema;
+use crate::warehouse::schema;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,7 +139,8 @@ impl Limitation {
                 }
             }
             LimitationKind::Area { districts } => {
-                let list = districts.iter().map(|d| format!("'{}'", d.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+                let list =
+                    districts.iter().map(|d| format!("'{}'", d.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
                 format!("NOT (district IN ({list}))")
             }
         }
@@ -190,7 +191,73 @@ fn parse_hhmm(s: &str) -> Option<u32> {
 }
 
 fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// At most this many limitations are crossed by `--scenarios all` (2^8 = 256 scenarios).
+pub const MAX_COMBINED: usize = 8;
+
+/// What a `[[limitation]]` does: exactly one of a SQL rule, service hours or a district list.
+fn limitation_kind(file: &Path, l: &LimitationToml) -> Result<LimitationKind> {
+    let key = format!("limitation `{}`", l.name);
+    let kind = match (&l.excludes, &l.hours, &l.districts) {
+        (Some(e), None, None) => {
+            if l.unknown.is_some() != l.likelihood.is_some() {
+                return Err(Error::config(file, key, "`unknown` and `likelihood` go together"));
+            }
+            LimitationKind::Rule { excludes: e.clone(), unknown: l.unknown.clone(), likelihood: l.likelihood.clone() }
+        }
+        (None, Some(h), None) => {
+            let (a, b) = h
+                .split_once('-')
+                .ok_or_else(|| Error::config(file, &key, format!("hours: expected `HH:MM-HH:MM`, found `{h}`")))?;
+            let (start, end) = (parse_hhmm(a), parse_hhmm(b));
+            match (start, end) {
+                (Some(s), Some(e)) if s != e => LimitationKind::Hours { start: s, end: e % 1440 },
+                _ => {
+                    return Err(Error::config(
+                        file,
+                        key,
+                        format!("hours: expected `HH:MM-HH:MM` with different ends, found `{h}`"),
+                    ))
+                }
+            }
+        }
+        (None, None, Some(d)) if !d.is_empty() => LimitationKind::Area { districts: d.clone() },
+        _ => {
+            return Err(Error::config(
+                file,
+                key,
+                "expected exactly one of `excludes` (a SQL rule), `hours` or a non-empty `districts` list",
+            ))
+        }
+    };
+    if !matches!(kind, LimitationKind::Rule { .. }) && (l.unknown.is_some() || l.likelihood.is_some()) {
+        return Err(Error::config(
+            file,
+            format!("limitation `{}`", l.name),
+            "`unknown`/`likelihood` apply to `excludes` rules only",
+        ));
+    }
+    Ok(kind)
+}
+
+/// `--scenarios all` crosses the combined limitations: keep that count bounded.
+fn check_combine(file: &Path, combine: &[usize]) -> Result<()> {
+    if combine.len() > MAX_COMBINED {
+        return Err(Error::config(
+            file,
+            "combine",
+            format!(
+                "{} limitations would make {} scenarios with --scenarios all; at most {MAX_COMBINED}",
+                combine.len(),
+                1u64 << combine.len().min(63)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl Policy {
@@ -202,7 +269,8 @@ impl Policy {
     pub fn from_asset(asset: &Asset) -> Result<Policy> {
         let file = &asset.origin;
         let table = resolve_extends(asset, 0)?;
-        let t: PolicyToml = table.try_into().map_err(|e: toml::de::Error| Error::config(file, "toml", e.message().to_string()))?;
+        let t: PolicyToml =
+            table.try_into().map_err(|e: toml::de::Error| Error::config(file, "toml", e.message().to_string()))?;
         let mut names = BTreeSet::new();
         let mut check_name = |kind: &str, n: &str| -> Result<()> {
             if !valid_name(n) {
@@ -221,30 +289,7 @@ impl Policy {
         let mut limitations = Vec::new();
         for l in t.limitations {
             check_name("limitation", &l.name)?;
-            let key = format!("limitation `{}`", l.name);
-            let kind = match (&l.excludes, &l.hours, &l.districts) {
-                (Some(e), None, None) => {
-                    if l.unknown.is_some() != l.likelihood.is_some() {
-                        return Err(Error::config(file, key, "`unknown` and `likelihood` go together"));
-                    }
-                    LimitationKind::Rule { excludes: e.clone(), unknown: l.unknown.clone(), likelihood: l.likelihood.clone() }
-                }
-                (None, Some(h), None) => {
-                    let (a, b) = h.split_once('-').ok_or_else(|| Error::config(file, &key, format!("hours: expected `HH:MM-HH:MM`, found `{h}`")))?;
-                    let (start, end) = (parse_hhmm(a), parse_hhmm(b));
-                    match (start, end) {
-                        (Some(s), Some(e)) if s != e => LimitationKind::Hours { start: s, end: e % 1440 },
-                        _ => return Err(Error::config(file, key, format!("hours: expected `HH:MM-HH:MM` with different ends, found `{h}`"))),
-                    }
-                }
-                (None, None, Some(d)) if !d.is_empty() => LimitationKind::Area { districts: d.clone() },
-                _ => {
-                    return Err(Error::config(file, key, "expected exactly one of `excludes` (a SQL rule), `hours` or a non-empty `districts` list"))
-                }
-            };
-            if !matches!(kind, LimitationKind::Rule { .. }) && (l.unknown.is_some() || l.likelihood.is_some()) {
-                return Err(Error::config(file, format!("limitation `{}`", l.name), "`unknown`/`likelihood` apply to `excludes` rules only"));
-            }
+            let kind = limitation_kind(file, &l)?;
             limitations.push(Limitation { name: l.name, description: l.description, kind });
         }
         let index_of = |n: &str, key: &str| -> Result<usize> {
@@ -252,14 +297,27 @@ impl Policy {
                 Error::config(
                     file,
                     key,
-                    format!("unknown limitation `{n}`; defined: {}", limitations.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "unknown limitation `{n}`; defined: {}",
+                        limitations.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
                 )
             })
         };
         let combine = match &t.combine {
-            Some(c) => c.iter().map(|n| index_of(n, "combine")).collect::<Result<Vec<_>>>()?,
+            Some(c) => {
+                let mut idx = c.iter().map(|n| index_of(n, "combine")).collect::<Result<Vec<_>>>()?;
+                let n = idx.len();
+                idx.sort_unstable();
+                idx.dedup();
+                if idx.len() != n {
+                    return Err(Error::config(file, "combine", "a limitation is listed more than once"));
+                }
+                idx
+            }
             None => (0..limitations.len()).filter(|&i| limitations[i].is_rule()).collect(),
         };
+        check_combine(file, &combine)?;
         let mut scenarios = Vec::new();
         for s in t.scenarios {
             check_name("scenario", &s.name)?;
@@ -273,7 +331,11 @@ impl Policy {
             return Err(Error::config(file, "scenario", "define at least one [[scenario]]"));
         }
         if !(0.0..=1.0).contains(&t.max_unmapped_share) {
-            return Err(Error::config(file, "max_unmapped_share", format!("expected a share 0..1, found {}", t.max_unmapped_share)));
+            return Err(Error::config(
+                file,
+                "max_unmapped_share",
+                format!("expected a share 0..1, found {}", t.max_unmapped_share),
+            ));
         }
         Ok(Policy {
             name: t.name,
@@ -281,8 +343,16 @@ impl Policy {
             origin: file.clone(),
             sha256: crate::warehouse::sha256_hex(asset.text.as_bytes()),
             max_unmapped_share: t.max_unmapped_share,
-            self_initiated: Rule { name: "self_initiated".into(), description: t.self_initiated.description, sql: t.self_initiated.when },
-            insufficient_info: Rule { name: "insufficient_info".into(), description: t.insufficient_info.description, sql: t.insufficient_info.when },
+            self_initiated: Rule {
+                name: "self_initiated".into(),
+                description: t.self_initiated.description,
+                sql: t.self_initiated.when,
+            },
+            insufficient_info: Rule {
+                name: "insufficient_info".into(),
+                description: t.insufficient_info.description,
+                sql: t.insufficient_info.when,
+            },
             disqualifiers,
             scope: Rule { name: "scope".into(), description: t.scope.description, sql: t.scope.when },
             limitations,
@@ -317,9 +387,13 @@ impl Policy {
         let ctx = SessionContext::new();
         let df_schema = DFSchema::try_from(schema::call_table_schema().as_ref().clone())?;
         for (label, sql, want) in self.expressions() {
-            let expr = ctx
-                .parse_sql_expr(&sql, &df_schema)
-                .map_err(|e| Error::config(&self.origin, &label, format!("`{sql}` is not a valid expression: {}", first_line(&e.to_string()))))?;
+            let expr = ctx.parse_sql_expr(&sql, &df_schema).map_err(|e| {
+                Error::config(
+                    &self.origin,
+                    &label,
+                    format!("`{sql}` is not a valid expression: {}", first_line(&e.to_string())),
+                )
+            })?;
             let got = expr
                 .get_type(&df_schema)
                 .map_err(|e| Error::config(&self.origin, &label, format!("`{sql}`: {}", first_line(&e.to_string()))))?;
@@ -328,7 +402,8 @@ impl Policy {
                 _ => got.is_numeric() || got == DataType::Null,
             };
             if !ok {
-                let expected = if want == DataType::Boolean { "a boolean (true/false) expression" } else { "a number 0..1" };
+                let expected =
+                    if want == DataType::Boolean { "a boolean (true/false) expression" } else { "a number 0..1" };
                 return Err(Error::config(&self.origin, &label, format!("`{sql}` is {got}, expected {expected}")));
             }
         }
@@ -402,19 +477,26 @@ fn resolve_extends(asset: &Asset, depth: usize) -> Result<toml::Table> {
         Error::config(file, key, e.message().to_string())
     })?;
     let Some(base) = table.remove("extends") else { return Ok(table) };
-    let base = base.as_str().ok_or_else(|| Error::config(file, "extends", "expected a policy name or path"))?.to_string();
+    let base =
+        base.as_str().ok_or_else(|| Error::config(file, "extends", "expected a policy name or path"))?.to_string();
     if depth > 4 {
         return Err(Error::config(file, "extends", "policies extend each other too deeply (a cycle?)"));
     }
     let base_asset = match &asset.dir {
-        Some(dir) if dir.join(&base).is_file() => assets::resolve("policies", &dir.join(&base).display().to_string(), ".toml"),
+        Some(dir) if dir.join(&base).is_file() => {
+            assets::resolve("policies", &dir.join(&base).display().to_string(), ".toml")
+        }
         _ => assets::resolve("policies", &base, ".toml"),
     }
     .ok_or_else(|| Error::config(file, "extends", format!("no policy `{base}`")))?;
     let mut merged = resolve_extends(&base_asset, depth + 1)?;
     for (k, v) in table {
         match (merged.get_mut(&k), v) {
-            (Some(toml::Value::Array(a)), toml::Value::Array(b)) if ["disqualifier", "limitation", "scenario"].contains(&k.as_str()) => a.extend(b),
+            (Some(toml::Value::Array(a)), toml::Value::Array(b))
+                if ["disqualifier", "limitation", "scenario"].contains(&k.as_str()) =>
+            {
+                a.extend(b)
+            }
             (_, v) => {
                 merged.insert(k, v);
             }
@@ -459,7 +541,9 @@ pub fn rules_select(policy: &Policy, source: &str) -> String {
 
 /// The estimated limitations (those with `unknown` + `likelihood`).
 fn estimated(policy: &Policy) -> Vec<usize> {
-    (0..policy.limitations.len()).filter(|&i| matches!(policy.limitations[i].kind, LimitationKind::Rule { unknown: Some(_), .. })).collect()
+    (0..policy.limitations.len())
+        .filter(|&i| matches!(policy.limitations[i].kind, LimitationKind::Rule { unknown: Some(_), .. }))
+        .collect()
 }
 
 /// The outcome CASE over the columns of [`rules_select`] and the scenario flags `h_<i>` (true when
@@ -501,11 +585,18 @@ pub fn tag_sql(policy: &Policy, scenarios: &[Scenario], source: &str) -> String 
         .collect();
     let cols: Vec<String> = std::iter::once("scenario".to_string()).chain((0..n).map(|i| format!("h_{i}"))).collect();
     let est = estimated(policy);
-    let unknown = if est.is_empty() { "false".to_string() } else { est.iter().map(|i| format!("(h_{i} AND u_{i})")).collect::<Vec<_>>().join(" OR ") };
+    let unknown = if est.is_empty() {
+        "false".to_string()
+    } else {
+        est.iter().map(|i| format!("(h_{i} AND u_{i})")).collect::<Vec<_>>().join(" OR ")
+    };
     let p = if est.is_empty() {
         "1.0".to_string()
     } else {
-        est.iter().map(|i| format!("(CASE WHEN h_{i} AND u_{i} THEN 1.0 - p_{i} ELSE 1.0 END)")).collect::<Vec<_>>().join(" * ")
+        est.iter()
+            .map(|i| format!("(CASE WHEN h_{i} AND u_{i} THEN 1.0 - p_{i} ELSE 1.0 END)"))
+            .collect::<Vec<_>>()
+            .join(" * ")
     };
     format!(
         "WITH r AS ({rules}),
@@ -594,7 +685,8 @@ name = "broad"
 
     #[test]
     fn hours_crossing_midnight_sql() {
-        let p = policy_from(&format!("{BASE}[[limitation]]\nname = \"service_hours\"\nhours = \"09:00-01:00\"\n")).unwrap();
+        let p =
+            policy_from(&format!("{BASE}[[limitation]]\nname = \"service_hours\"\nhours = \"09:00-01:00\"\n")).unwrap();
         p.validate().unwrap();
         let sql = p.limitations[1].excludes_sql();
         assert!(sql.contains(">= 540 OR") && sql.contains("< 60"), "{sql}");
@@ -611,6 +703,9 @@ name = "broad"
         let all = p.all_combinations();
         assert_eq!(all.len(), 8);
         let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
-        assert!(names.contains(&"broad") && names.contains(&"narrowest") && names.contains(&"no_police_types+a"), "{names:?}");
+        assert!(
+            names.contains(&"broad") && names.contains(&"narrowest") && names.contains(&"no_police_types+a"),
+            "{names:?}"
+        );
     }
 }

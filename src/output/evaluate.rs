@@ -14,7 +14,6 @@
 //!
 //! Outcomes are call-level only (from the CAD export): no crime-record outcome is estimated here —
 //! keep the two apart (a published critique of an evaluation hinged on mixing them).
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
@@ -22,7 +21,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 
 use crate::error::{Error, Result};
-use crate::report::{self, Format, ReportSql};
+use crate::output::report::{self, ReportSql};
 use crate::warehouse::Warehouse;
 
 /// The report that produces the weekly series.
@@ -45,14 +44,46 @@ pub struct Measure {
 /// The measures, in output order. `eligible_calls` is a check: a program changes who responds,
 /// not who calls, so its DiD should be near 0.
 pub const MEASURES: &[Measure] = &[
-    Measure { name: "police_eligible_calls", calls_column: "police_eligible_calls", unit: "eligible-type calls handled by police per week" },
-    Measure { name: "police_eligible_pct", calls_column: "eligible_calls", unit: "% of eligible-type calls handled by police (not community responders)" },
-    Measure { name: "response_median_min", calls_column: "response_calls", unit: "minutes, median received -> on scene of eligible-type calls (mean of weekly medians)" },
-    Measure { name: "response_all_median_min", calls_column: "response_all_calls", unit: "minutes, median received -> on scene of all calls from the public (mean of weekly medians)" },
-    Measure { name: "repeat_calls", calls_column: "repeat_base_calls", unit: "eligible-type calls per week at a location with another in the previous 30 days" },
-    Measure { name: "police_hours", calls_column: "police_hours_calls", unit: "police unit-hours per week on eligible-type calls" },
-    Measure { name: "arrests_citations", calls_column: "arrest_base_calls", unit: "eligible-type calls per week ending in arrest or citation" },
-    Measure { name: "eligible_calls", calls_column: "eligible_calls", unit: "eligible-type calls from the public per week (check: a responder program should not move it)" },
+    Measure {
+        name: "police_eligible_calls",
+        calls_column: "police_eligible_calls",
+        unit: "eligible-type calls handled by police per week",
+    },
+    Measure {
+        name: "police_eligible_pct",
+        calls_column: "eligible_calls",
+        unit: "% of eligible-type calls handled by police (not community responders)",
+    },
+    Measure {
+        name: "response_median_min",
+        calls_column: "response_calls",
+        unit: "minutes, median received -> on scene of eligible-type calls (mean of weekly medians)",
+    },
+    Measure {
+        name: "response_all_median_min",
+        calls_column: "response_all_calls",
+        unit: "minutes, median received -> on scene of all calls from the public (mean of weekly medians)",
+    },
+    Measure {
+        name: "repeat_calls",
+        calls_column: "repeat_base_calls",
+        unit: "eligible-type calls per week at a location with another in the previous 30 days",
+    },
+    Measure {
+        name: "police_hours",
+        calls_column: "police_hours_calls",
+        unit: "police unit-hours per week on eligible-type calls",
+    },
+    Measure {
+        name: "arrests_citations",
+        calls_column: "arrest_base_calls",
+        unit: "eligible-type calls per week ending in arrest or citation",
+    },
+    Measure {
+        name: "eligible_calls",
+        calls_column: "eligible_calls",
+        unit: "eligible-type calls from the public per week (check: a responder program should not move it)",
+    },
 ];
 
 /// One week's value of a measure in both groups (weeks where either is missing are left out).
@@ -85,7 +116,13 @@ pub fn did(pre: &[WeekPair], post: &[WeekPair]) -> Option<Did> {
     }
     let (treated_pre, comparison_pre) = means(pre);
     let (treated_post, comparison_post) = means(post);
-    Some(Did { treated_pre, treated_post, comparison_pre, comparison_post, did: (treated_post - treated_pre) - (comparison_post - comparison_pre) })
+    Some(Did {
+        treated_pre,
+        treated_post,
+        comparison_pre,
+        comparison_post,
+        did: (treated_post - treated_pre) - (comparison_post - comparison_pre),
+    })
 }
 
 /// splitmix64 (Steele, Lea & Flood 2014): small, fast, and fully determined by its seed.
@@ -203,7 +240,9 @@ struct Weekly {
 }
 
 fn text_column(b: &RecordBatch, name: &str) -> Result<Vec<String>> {
-    let a = b.column_by_name(name).ok_or_else(|| Error::Refused(format!("report `{WEEKLY_REPORT}` has no column `{name}`")))?;
+    let a = b
+        .column_by_name(name)
+        .ok_or_else(|| Error::Refused(format!("report `{WEEKLY_REPORT}` has no column `{name}`")))?;
     let s = cast(a, &DataType::Utf8)?;
     let s = s.as_string::<i32>();
     Ok((0..s.len()).map(|i| if s.is_null(i) { String::new() } else { s.value(i).to_string() }).collect())
@@ -220,7 +259,9 @@ fn weekly_from_batches(batches: &[RecordBatch]) -> Result<Weekly> {
         w.treated.extend(text_column(b, "group")?.into_iter().map(|g| g == "treated"));
         w.post.extend(text_column(b, "period")?.into_iter().map(|p| p == "post"));
         for (name, vals) in w.cols.iter_mut() {
-            let a = b.column_by_name(name).ok_or_else(|| Error::Refused(format!("report `{WEEKLY_REPORT}` has no column `{name}`")))?;
+            let a = b
+                .column_by_name(name)
+                .ok_or_else(|| Error::Refused(format!("report `{WEEKLY_REPORT}` has no column `{name}`")))?;
             let f = cast(a, &DataType::Float64)?;
             let f = f.as_primitive::<Float64Type>();
             vals.extend((0..f.len()).map(|i| if f.is_null(i) { None } else { Some(f.value(i)) }));
@@ -313,24 +354,43 @@ pub fn estimate_from_weekly(batches: &[RecordBatch], replicates: usize, seed: u6
 
 /// Run `evaluation_weekly` with `params` (`program_start`, `treated`, `scenario`) and estimate
 /// every measure's difference-in-differences with a block-bootstrap 95 % CI.
-pub async fn evaluate(wh: &Warehouse, params: &[(String, String)], seed: u64, replicates: usize) -> Result<Vec<Estimate>> {
+pub async fn evaluate(
+    wh: &Warehouse,
+    params: &[(String, String)],
+    seed: u64,
+    replicates: usize,
+) -> Result<Vec<Estimate>> {
     let report = ReportSql::load(WEEKLY_REPORT)?;
     let ctx = wh.session().await?;
     let batches = report::run_report(&ctx, &report, params).await?;
     if batches.iter().all(|b| b.num_rows() == 0) {
         return Err(Error::Refused(format!(
             "evaluation: no complete weeks with calls from the public in the warehouse for {}",
-            report.params.iter().map(|(k, _)| format!("{k}={}", param(&report, params, k))).collect::<Vec<_>>().join(", ")
+            report
+                .params
+                .iter()
+                .map(|(k, _)| format!("{k}={}", param(&report, params, k)))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let mut est = estimate_from_weekly(&batches, replicates, seed)?;
     if est.iter().all(|e| e.did.is_none()) {
         return Err(Error::Refused(format!(
             "evaluation: no complete weeks with calls in both groups before and after the start for {}",
-            report.params.iter().map(|(k, _)| format!("{k}={}", param(&report, params, k))).collect::<Vec<_>>().join(", ")
+            report
+                .params
+                .iter()
+                .map(|(k, _)| format!("{k}={}", param(&report, params, k)))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
-    let (scenario, start, treated) = (param(&report, params, "scenario"), param(&report, params, "program_start"), param(&report, params, "treated"));
+    let (scenario, start, treated) = (
+        param(&report, params, "scenario"),
+        param(&report, params, "program_start"),
+        param(&report, params, "treated"),
+    );
     for e in &mut est {
         e.scenario = scenario.clone();
         e.program_start = start.clone();
@@ -346,7 +406,9 @@ fn round3(x: Option<f64>) -> Option<f64> {
 /// The estimates as one Arrow batch (values rounded to 3 decimals), printable with [`report::format`].
 pub fn to_batch(est: &[Estimate]) -> RecordBatch {
     let s = |f: fn(&Estimate) -> &str| Arc::new(StringArray::from(est.iter().map(f).collect::<Vec<_>>())) as ArrayRef;
-    let x = |f: fn(&Estimate) -> Option<f64>| Arc::new(Float64Array::from(est.iter().map(|e| round3(f(e))).collect::<Vec<_>>())) as ArrayRef;
+    let x = |f: fn(&Estimate) -> Option<f64>| {
+        Arc::new(Float64Array::from(est.iter().map(|e| round3(f(e))).collect::<Vec<_>>())) as ArrayRef
+    };
     let i = |f: fn(&Estimate) -> i64| Arc::new(Int64Array::from(est.iter().map(f).collect::<Vec<_>>())) as ArrayRef;
     let cols: Vec<(&str, ArrayRef)> = vec![
         ("measure", s(|e| &e.measure)),
@@ -377,39 +439,6 @@ pub fn to_batch(est: &[Estimate]) -> RecordBatch {
 /// `callsift evaluate`: estimates printed (or written to `out`) in `format`; the table format adds
 /// a title and the method.
 #[allow(clippy::too_many_arguments)]
-pub async fn command(
-    warehouse: &Path,
-    params: &[(String, String)],
-    replicates: usize,
-    seed: u64,
-    format: Format,
-    out: Option<&Path>,
-    w: &mut dyn std::io::Write,
-) -> Result<()> {
-    let wh = Warehouse::open_existing(warehouse)?;
-    let est = evaluate(&wh, params, seed, replicates).await?;
-    let mut text = String::new();
-    if format == Format::Table {
-        text.push_str("Program evaluation: difference-in-differences, treated vs comparison districts, weekly means before vs after the start\n");
-        if let Some(e) = est.first() {
-            text.push_str(&format!(
-                "scenario {}, program start {}, treated districts {}; 95% CI: moving-block bootstrap over weeks ({} weeks per block, {} replicates, seed {}); {}\n",
-                e.scenario, e.program_start, e.treated_districts, BLOCK_WEEKS, replicates, seed, OUTCOME_NOTE
-            ));
-        }
-    }
-    text.push_str(&report::format(&[to_batch(&est)], format)?);
-    match out {
-        Some(p) => {
-            if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
-            }
-            std::fs::write(p, text).map_err(|e| Error::io(format!("writing {}", p.display()), e))
-        }
-        None => w.write_all(text.as_bytes()).map_err(|e| Error::io("writing output", e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,7 +454,11 @@ mod tests {
             let t = common + 10.0 + noise() + if w >= 25 { effect } else { 0.0 };
             let c = common + noise();
             let p = WeekPair { treated: t, comparison: c };
-            if w >= 25 { post.push(p) } else { pre.push(p) }
+            if w >= 25 {
+                post.push(p)
+            } else {
+                pre.push(p)
+            }
         }
         (pre, post)
     }
@@ -501,8 +534,26 @@ mod tests {
     #[test]
     fn weekly_batches_become_estimates() {
         // Two pre and two post weeks; the treated group loses 3 police-handled calls a week.
-        let week = StringArray::from(vec!["2024-01-01", "2024-01-01", "2024-01-08", "2024-01-08", "2024-02-05", "2024-02-05", "2024-02-12", "2024-02-12"]);
-        let group = StringArray::from(vec!["treated", "comparison", "treated", "comparison", "treated", "comparison", "treated", "comparison"]);
+        let week = StringArray::from(vec![
+            "2024-01-01",
+            "2024-01-01",
+            "2024-01-08",
+            "2024-01-08",
+            "2024-02-05",
+            "2024-02-05",
+            "2024-02-12",
+            "2024-02-12",
+        ]);
+        let group = StringArray::from(vec![
+            "treated",
+            "comparison",
+            "treated",
+            "comparison",
+            "treated",
+            "comparison",
+            "treated",
+            "comparison",
+        ]);
         let period = StringArray::from(vec!["pre", "pre", "pre", "pre", "post", "post", "post", "post"]);
         let mut cols: Vec<(String, ArrayRef)> = vec![
             ("week".into(), Arc::new(week) as ArrayRef),
@@ -523,7 +574,8 @@ mod tests {
             };
             cols.push((n.to_string(), a));
         }
-        let schema = Schema::new(cols.iter().map(|(n, a)| Field::new(n, a.data_type().clone(), true)).collect::<Vec<_>>());
+        let schema =
+            Schema::new(cols.iter().map(|(n, a)| Field::new(n, a.data_type().clone(), true)).collect::<Vec<_>>());
         let b = RecordBatch::try_new(Arc::new(schema), cols.into_iter().map(|(_, a)| a).collect()).unwrap();
         let est = estimate_from_weekly(&[b], 100, 1).unwrap();
         let p = est.iter().find(|e| e.measure == "police_eligible_calls").unwrap();
@@ -535,7 +587,12 @@ mod tests {
         let batch = to_batch(&est);
         assert_eq!(batch.num_rows(), MEASURES.len());
         let csv = report::format(&[batch], Format::Csv).unwrap();
-        assert!(csv.starts_with("measure,treated_pre,treated_post,comparison_pre,comparison_post,did,ci95_low,ci95_high,did_pct,"), "{csv}");
+        assert!(
+            csv.starts_with(
+                "measure,treated_pre,treated_post,comparison_pre,comparison_post,did,ci95_low,ci95_high,did_pct,"
+            ),
+            "{csv}"
+        );
         assert!(csv.contains("police_eligible_calls,11.0,8.0,21.0,21.0,-3.0,"), "{csv}");
     }
 }

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, IoContext, Result};
-use crate::privacy::{self, PublicTable, Shape};
-use crate::report::{self, ReportSql};
+use crate::output::privacy::{self, PublicTable, Shape};
+use crate::output::report::{self, ReportSql};
 use crate::warehouse::Warehouse;
 
 /// The report's tables, in page order.
-pub const TABLES: [&str; 4] = ["transparency_summary", "transparency_not_served", "transparency_outcomes", "transparency_repeat_locations"];
+pub const TABLES: [&str; 4] =
+    ["transparency_summary", "transparency_not_served", "transparency_outcomes", "transparency_repeat_locations"];
 
 pub const DEFAULT_THRESHOLD: i64 = 11;
 
@@ -46,13 +47,19 @@ pub struct Published {
 
 fn valid_month(m: &str) -> bool {
     let b = m.as_bytes();
-    b.len() == 7 && b[4] == b'-' && m[..4].parse::<u32>().is_ok() && m[5..].parse::<u32>().is_ok_and(|v| (1..=12).contains(&v))
+    b.len() == 7
+        && b[4] == b'-'
+        && m[..4].parse::<u32>().is_ok()
+        && m[5..].parse::<u32>().is_ok_and(|v| (1..=12).contains(&v))
 }
 
 /// The latest month with calls, as `YYYY-MM`.
 pub async fn latest_month(ctx: &datafusion::prelude::SessionContext) -> Result<String> {
     let b = report::run_sql(ctx, "SELECT CAST(max(year * 100 + month) AS BIGINT) AS ym FROM calls").await?;
-    let ym = report::rows_as_text(&b)?.first().and_then(|r| r[0].clone()).ok_or_else(|| Error::Usage("the warehouse has no calls".into()))?;
+    let ym = report::rows_as_text(&b)?
+        .first()
+        .and_then(|r| r[0].clone())
+        .ok_or_else(|| Error::Usage("the warehouse has no calls".into()))?;
     let v: u32 = ym.parse().map_err(|_| Error::Usage(format!("unexpected month {ym}")))?;
     Ok(format!("{:04}-{:02}", v / 100, v % 100))
 }
@@ -66,7 +73,8 @@ fn transpose(t: PublicTable) -> PublicTable {
     let rows: Vec<Vec<String>> = (1..t.columns.len())
         .map(|j| std::iter::once(t.columns[j].replace('_', " ")).chain(t.rows.iter().map(|r| r[j].clone())).collect())
         .collect();
-    let hidden = (1..t.columns.len()).map(|j| std::iter::once(false).chain(t.hidden.iter().map(|h| h[j])).collect()).collect();
+    let hidden =
+        (1..t.columns.len()).map(|j| std::iter::once(false).chain(t.hidden.iter().map(|h| h[j])).collect()).collect();
     PublicTable { columns, rows, hidden }
 }
 
@@ -88,7 +96,11 @@ fn to_markdown(month: &str, threshold: i64, tables: &[TableOut]) -> String {
     ));
     for t in tables {
         s.push_str(&format!("\n## {}\n\n{}\n\n", t.title, t.answers));
-        s.push_str(&format!("| {} |\n|{}|\n", t.columns.join(" | "), t.columns.iter().map(|_| "---").collect::<Vec<_>>().join("|")));
+        s.push_str(&format!(
+            "| {} |\n|{}|\n",
+            t.columns.join(" | "),
+            t.columns.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+        ));
         for r in &t.rows {
             s.push_str(&format!("| {} |\n", r.join(" | ")));
         }
@@ -119,7 +131,8 @@ pub async fn monthly(wh: &Warehouse, opts: &MonthlyOptions, out_dir: &Path) -> R
     let mut suppressed_cells = 0;
     for name in TABLES {
         let r = ReportSql::load(name)?;
-        let shape = if r.sql.lines().any(|l| l.trim() == "-- publish: additive") { Shape::Additive } else { Shape::PerRow };
+        let shape =
+            if r.sql.lines().any(|l| l.trim() == "-- publish: additive") { Shape::Additive } else { Shape::PerRow };
         let params: Vec<(String, String)> = r
             .params
             .iter()
@@ -137,7 +150,14 @@ pub async fn monthly(wh: &Warehouse, opts: &MonthlyOptions, out_dir: &Path) -> R
         let file = format!("{name}.csv");
         std::fs::write(dir.join(&file), to_csv(&t)).ctx(|| format!("writing {file}"))?;
         csvs.push(dir.join(&file));
-        tables.push(TableOut { name: name.into(), title: r.title.clone(), answers: r.answers.clone(), csv: file, columns: t.columns, rows: t.rows });
+        tables.push(TableOut {
+            name: name.into(),
+            title: r.title.clone(),
+            answers: r.answers.clone(),
+            csv: file,
+            columns: t.columns,
+            rows: t.rows,
+        });
     }
     let md = dir.join("report.md");
     std::fs::write(&md, to_markdown(&month, opts.threshold, &tables)).ctx(|| "writing report.md".into())?;
@@ -159,21 +179,6 @@ pub async fn monthly(wh: &Warehouse, opts: &MonthlyOptions, out_dir: &Path) -> R
     let index = dir.join("index.html");
     std::fs::write(&index, html).ctx(|| "writing index.html".into())?;
     Ok(Published { month, html: index, markdown: md, csvs, suppressed_cells })
-}
-
-pub async fn command(warehouse: &Path, opts: &MonthlyOptions, out_dir: &Path, w: &mut dyn std::io::Write) -> Result<()> {
-    let wh = Warehouse::open_existing(warehouse)?;
-    let p = monthly(&wh, opts, out_dir).await?;
-    writeln!(
-        w,
-        "published the {} transparency report: {} ({} CSV tables, {} cells suppressed below {})",
-        p.month,
-        p.html.display(),
-        p.csvs.len(),
-        p.suppressed_cells,
-        opts.threshold
-    )
-    .ctx(|| "writing output".into())
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::assets;
-use crate::crosswalk::{normalize_key, CATEGORIES};
 use crate::error::{Error, Result};
-use crate::profile::{Profile, SourceField, TypeBasis};
-use crate::schema::FLAGS;
+use crate::source::crosswalk::{normalize_key, CATEGORIES};
+use crate::source::profile::{Profile, SourceField, TypeBasis};
+use crate::warehouse::schema::FLAGS;
 
 #[derive(Debug, Clone)]
 pub struct KeywordRule {
@@ -21,7 +21,8 @@ pub struct KeywordRule {
 }
 
 pub fn load_rules() -> Result<Vec<KeywordRule>> {
-    let asset = assets::find("profiles", "suggest_rules.csv").ok_or_else(|| Error::Usage("no profiles/suggest_rules.csv".into()))?;
+    let asset = assets::find("profiles", "suggest_rules.csv")
+        .ok_or_else(|| Error::Usage("no profiles/suggest_rules.csv".into()))?;
     let file = asset.origin.clone();
     let mut rdr = csv::ReaderBuilder::new().comment(Some(b'#')).flexible(true).from_reader(asset.text.as_bytes());
     let mut rules = Vec::new();
@@ -46,7 +47,8 @@ pub fn load_rules() -> Result<Vec<KeywordRule>> {
                 return Err(Error::config(&file, key("flag"), format!("`{f}` is not one of {}", FLAGS.join(", "))));
             }
         }
-        let confidence: f64 = get(3).parse().map_err(|_| Error::config(&file, key("confidence"), "expected a number 0..1"))?;
+        let confidence: f64 =
+            get(3).parse().map_err(|_| Error::config(&file, key("confidence"), "expected a number 0..1"))?;
         rules.push(KeywordRule { pattern, category, flag, confidence, note: get(4) });
     }
     Ok(rules)
@@ -66,7 +68,14 @@ pub fn suggest(types: &[(String, u64)], rules: &[KeywordRule]) -> Vec<Suggestion
     types
         .iter()
         .map(|(t, n)| {
-            let mut s = Suggestion { raw_type: t.clone(), calls: *n, category: None, flags: BTreeSet::new(), confidence: 0.0, reasons: Vec::new() };
+            let mut s = Suggestion {
+                raw_type: t.clone(),
+                calls: *n,
+                category: None,
+                flags: BTreeSet::new(),
+                confidence: 0.0,
+                reasons: Vec::new(),
+            };
             let mut cat_conf = 0.0;
             for r in rules.iter().filter(|r| r.pattern.is_match(t)) {
                 if let Some(c) = &r.category {
@@ -114,7 +123,7 @@ pub fn to_csv(suggestions: &[Suggestion]) -> String {
 
 /// Unmapped call types of a CSV export read with a profile (normalised, with row counts).
 pub fn unmapped_in_file(profile: &Profile, path: &Path) -> Result<Vec<(String, u64)>> {
-    let header = crate::detect::read_header(path, profile.delimiter)?;
+    let header = crate::source::detect::read_header(path, profile.delimiter)?;
     let layout = profile.resolve(&header);
     layout.check_required(path)?;
     let (first, second) = match profile.type_basis {
@@ -123,12 +132,17 @@ pub fn unmapped_in_file(profile: &Profile, path: &Path) -> Result<Vec<(String, u
     };
     let cols: Vec<usize> = [first, second].iter().filter_map(|f| layout.get(*f)).collect();
     let f = std::fs::File::open(path).map_err(|e| Error::Input { file: path.to_path_buf(), message: e.to_string() })?;
-    let mut rdr = csv::ReaderBuilder::new().delimiter(profile.delimiter).flexible(true).from_reader(std::io::BufReader::new(f));
+    let mut rdr =
+        csv::ReaderBuilder::new().delimiter(profile.delimiter).flexible(true).from_reader(std::io::BufReader::new(f));
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut key = String::new();
     let mut rec = csv::ByteRecord::new();
-    while rdr.read_byte_record(&mut rec).map_err(|e| Error::Input { file: path.to_path_buf(), message: e.to_string() })? {
-        let t = cols.iter().filter_map(|&i| rec.get(i)).map(|b| String::from_utf8_lossy(b)).find(|v| !v.trim().is_empty());
+    while rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| Error::Input { file: path.to_path_buf(), message: e.to_string() })?
+    {
+        let t =
+            cols.iter().filter_map(|&i| rec.get(i)).map(|b| String::from_utf8_lossy(b)).find(|v| !v.trim().is_empty());
         if let Some(t) = t {
             normalize_key(&t, &mut key);
             if profile.crosswalk.get_normalized(&key).is_none() {
@@ -145,7 +159,7 @@ pub fn unmapped_in_file(profile: &Profile, path: &Path) -> Result<Vec<(String, u
 pub async fn unmapped_in_warehouse(wh: &crate::warehouse::Warehouse) -> Result<Vec<(String, u64)>> {
     let ctx = wh.session().await?;
     // A missing type has nothing to suggest from.
-    Ok(crate::tag::coverage_all(&ctx).await?.into_iter().filter(|(t, _)| t != "(missing)").collect())
+    Ok(crate::source::coverage::coverage_all(&ctx).await?.into_iter().filter(|(t, _)| t != "(missing)").collect())
 }
 
 #[cfg(test)]
@@ -156,7 +170,12 @@ mod tests {
     fn keyword_rules_suggest_category_and_flags() {
         let rules = load_rules().unwrap();
         let s = suggest(
-            &[("MENTAL SUBJ ARMED".into(), 12), ("DIST I/P".into(), 5), ("CODE 99".into(), 3), ("DV - VERBAL".into(), 2)],
+            &[
+                ("MENTAL SUBJ ARMED".into(), 12),
+                ("DIST I/P".into(), 5),
+                ("CODE 99".into(), 3),
+                ("DV - VERBAL".into(), 2),
+            ],
             &rules,
         );
         assert_eq!(s[0].category.as_deref(), Some("Behavioral Health"));
@@ -169,6 +188,6 @@ mod tests {
         assert!(csv.lines().nth(3).unwrap().starts_with("CODE 99,,"), "{csv}");
         assert!(csv.contains("REVIEW: no rule matched; 3 calls"), "{csv}");
         // A draft with an empty category cannot be loaded as a crosswalk: never silently mapped.
-        assert!(crate::crosswalk::Crosswalk::parse(Path::new("draft.csv"), csv.as_bytes()).is_err());
+        assert!(crate::source::crosswalk::Crosswalk::parse(Path::new("draft.csv"), csv.as_bytes()).is_err());
     }
 }

@@ -7,10 +7,10 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::assets::{self, Asset};
-use crate::crosswalk::{normalize_key, Crosswalk};
 use crate::error::{Error, Result};
-use crate::schema::{CALLER_PARTIES, CALL_SOURCES, RESPONDER_TYPES};
-use crate::timeparse::{TimeFormat, TimeParser};
+use crate::source::crosswalk::{normalize_key, Crosswalk};
+use crate::source::timeparse::{TimeFormat, TimeParser};
+use crate::warehouse::schema::{CALLER_PARTIES, CALL_SOURCES, RESPONDER_TYPES};
 
 /// Canonical input fields a profile can map a source column to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -354,64 +354,16 @@ impl Profile {
             Error::config(file, "timezone", format!("`{}` is not an IANA time zone (e.g. America/Chicago)", t.timezone))
         })?;
         let cw_asset = assets::sibling("profiles", asset, &t.crosswalk).ok_or_else(|| {
-            Error::config(file, "crosswalk", format!("cannot find crosswalk file `{}` next to the profile", t.crosswalk))
+            Error::config(
+                file,
+                "crosswalk",
+                format!("cannot find crosswalk file `{}` next to the profile", t.crosswalk),
+            )
         })?;
         let crosswalk = Crosswalk::parse(&cw_asset.origin, cw_asset.text.as_bytes())?;
 
-        let mut columns = BTreeMap::new();
-        for (k, v) in t.columns {
-            let f = SourceField::from_name(&k).ok_or_else(|| {
-                Error::config(
-                    file,
-                    format!("columns.{k}"),
-                    format!(
-                        "unknown field; expected one of: {}",
-                        SourceField::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
-                    ),
-                )
-            })?;
-            let key = format!("columns.{k}");
-            let spec = match v {
-                OneOrMany::One(n) => ColumnSpec::Names(vec![n]),
-                OneOrMany::Many(n) => ColumnSpec::Names(n),
-                OneOrMany::Spec(ColumnSpecToml { column: None, concat: Some(c), coalesce: None, extract: None }) => ColumnSpec::Concat(c),
-                OneOrMany::Spec(ColumnSpecToml { column: None, concat: None, coalesce: Some(c), extract: None }) => ColumnSpec::Coalesce(c),
-                OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, coalesce: None, extract: Some(re) }) => {
-                    let rx = regex::Regex::new(&re).map_err(|e| Error::config(file, &key, format!("extract: invalid regex: {e}")))?;
-                    if rx.captures_len() < 2 {
-                        return Err(Error::config(file, &key, "extract: the regex needs one capture group ( ... )"));
-                    }
-                    ColumnSpec::Extract(c.into_vec(), rx)
-                }
-                OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, coalesce: None, extract: None }) => ColumnSpec::Names(c.into_vec()),
-                OneOrMany::Spec(_) => {
-                    return Err(Error::config(
-                        file,
-                        &key,
-                        "expected a name, a list of names, { concat = [...] }, { coalesce = [...] } or { column = ..., extract = \"regex\" }",
-                    ))
-                }
-            };
-            if spec.names().is_empty() || spec.names().iter().any(|n| n.trim().is_empty()) {
-                return Err(Error::config(file, &key, "expected a column name or a list of names"));
-            }
-            columns.insert(f, spec);
-        }
-        for req in [SourceField::CallId, SourceField::ReceivedAt] {
-            if !columns.contains_key(&req) {
-                return Err(Error::config(file, format!("columns.{}", req.name()), "required: name the source column"));
-            }
-        }
-        if !columns.contains_key(&SourceField::InitialType) && !columns.contains_key(&SourceField::FinalType) {
-            return Err(Error::config(file, "columns.initial_type", "required: map initial_type or final_type"));
-        }
-        if t.time.formats.is_empty() {
-            return Err(Error::config(file, "time.formats", "expected at least one timestamp format"));
-        }
-        let mut time_formats = Vec::new();
-        for f in &t.time.formats {
-            time_formats.push(TimeFormat::compile(f).map_err(|e| Error::config(file, "time.formats", e))?);
-        }
+        let columns = column_specs(file, t.columns)?;
+        let time_formats = check_required_and_formats(file, &columns, &t.time.formats)?;
         let delimiter = match t.delimiter.as_deref() {
             None => b',',
             Some("\\t") | Some("\t") => b'\t',
@@ -423,7 +375,11 @@ impl Profile {
         check_values(file, "responder_type", t.responder_type.as_ref(), &RESPONDER_TYPES)?;
         if let Some(p) = &t.priority {
             if let Some((k, v)) = p.values.iter().find(|(_, v)| **v < 1) {
-                return Err(Error::config(file, format!("priority.values.{k}"), format!("expected 1 (most urgent) or more, found {v}")));
+                return Err(Error::config(
+                    file,
+                    format!("priority.values.{k}"),
+                    format!("expected 1 (most urgent) or more, found {v}"),
+                ));
             }
         }
         let mut key = String::new();
@@ -503,11 +459,88 @@ impl Profile {
     }
 }
 
+/// Every `[columns]` entry as a resolved field → column spec.
+fn column_specs(file: &PathBuf, given: BTreeMap<String, OneOrMany>) -> Result<BTreeMap<SourceField, ColumnSpec>> {
+    let mut columns = BTreeMap::new();
+    for (k, v) in given {
+        let f = SourceField::from_name(&k).ok_or_else(|| {
+            Error::config(
+                file,
+                format!("columns.{k}"),
+                format!(
+                    "unknown field; expected one of: {}",
+                    SourceField::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        let key = format!("columns.{k}");
+        let spec = column_spec(file, &key, v)?;
+        if spec.names().is_empty() || spec.names().iter().any(|n| n.trim().is_empty()) {
+            return Err(Error::config(file, key, "expected a column name or a list of names"));
+        }
+        columns.insert(f, spec);
+    }
+    Ok(columns)
+}
+
+/// One `[columns]` value: a name, a list, `{ concat }`, `{ coalesce }` or `{ column, extract }`.
+fn column_spec(file: &PathBuf, key: &str, v: OneOrMany) -> Result<ColumnSpec> {
+    Ok(match v {
+            OneOrMany::One(n) => ColumnSpec::Names(vec![n]),
+            OneOrMany::Many(n) => ColumnSpec::Names(n),
+            OneOrMany::Spec(ColumnSpecToml { column: None, concat: Some(c), coalesce: None, extract: None }) => ColumnSpec::Concat(c),
+            OneOrMany::Spec(ColumnSpecToml { column: None, concat: None, coalesce: Some(c), extract: None }) => ColumnSpec::Coalesce(c),
+            OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, coalesce: None, extract: Some(re) }) => {
+                let rx = regex::Regex::new(&re).map_err(|e| Error::config(file, key, format!("extract: invalid regex: {e}")))?;
+                if rx.captures_len() < 2 {
+                    return Err(Error::config(file, key, "extract: the regex needs one capture group ( ... )"));
+                }
+                ColumnSpec::Extract(c.into_vec(), rx)
+            }
+            OneOrMany::Spec(ColumnSpecToml { column: Some(c), concat: None, coalesce: None, extract: None }) => ColumnSpec::Names(c.into_vec()),
+            OneOrMany::Spec(_) => {
+                return Err(Error::config(
+                    file,
+                    key,
+                    "expected a name, a list of names, { concat = [...] }, { coalesce = [...] } or { column = ..., extract = \"regex\" }",
+                ))
+            }
+        })
+}
+
+/// Required columns present and every time format valid.
+fn check_required_and_formats(
+    file: &PathBuf,
+    columns: &BTreeMap<SourceField, ColumnSpec>,
+    formats: &[String],
+) -> Result<Vec<TimeFormat>> {
+    for req in [SourceField::CallId, SourceField::ReceivedAt] {
+        if !columns.contains_key(&req) {
+            return Err(Error::config(file, format!("columns.{}", req.name()), "required: name the source column"));
+        }
+    }
+    if !columns.contains_key(&SourceField::InitialType) && !columns.contains_key(&SourceField::FinalType) {
+        return Err(Error::config(file, "columns.initial_type", "required: map initial_type or final_type"));
+    }
+    if formats.is_empty() {
+        return Err(Error::config(file, "time.formats", "expected at least one timestamp format"));
+    }
+    let mut time_formats = Vec::new();
+    for f in formats {
+        time_formats.push(TimeFormat::compile(f).map_err(|e| Error::config(file, "time.formats", e))?);
+    }
+    Ok(time_formats)
+}
+
 fn check_values(file: &PathBuf, what: &str, m: Option<&ValueMapToml<String>>, allowed: &[&str]) -> Result<()> {
     let Some(m) = m else { return Ok(()) };
     for (k, v) in m.values.iter().map(|(k, v)| (k.as_str(), v)).chain(m.default.as_ref().map(|d| ("default", d))) {
         if !allowed.contains(&v.as_str()) {
-            return Err(Error::config(file, format!("{what}.values.{k}"), format!("`{v}` is not one of: {}", allowed.join(", "))));
+            return Err(Error::config(
+                file,
+                format!("{what}.values.{k}"),
+                format!("`{v}` is not one of: {}", allowed.join(", ")),
+            ));
         }
     }
     Ok(())
@@ -548,10 +581,14 @@ impl Layout {
     pub fn check_required(&self, file: &std::path::Path) -> Result<()> {
         for req in [SourceField::CallId, SourceField::ReceivedAt] {
             if self.get(req).is_none() {
-                let tried = self.missing.iter().find(|(f, _)| *f == req).map(|(_, n)| n.join("`, `")).unwrap_or_default();
+                let tried =
+                    self.missing.iter().find(|(f, _)| *f == req).map(|(_, n)| n.join("`, `")).unwrap_or_default();
                 return Err(Error::Input {
                     file: file.to_path_buf(),
-                    message: format!("header has no column for {} (looked for `{tried}`); is this the right profile?", req.name()),
+                    message: format!(
+                        "header has no column for {} (looked for `{tried}`); is this the right profile?",
+                        req.name()
+                    ),
                 });
             }
         }
@@ -630,7 +667,8 @@ formats = ["%Y-%m-%d %H:%M:%S"]
     #[test]
     fn value_maps_exact_prefix_and_leading_digits() {
         let m = ValueMap::from_toml(ValueMapToml {
-            values: [("CR".to_string(), "community_responder".to_string()), ("C".to_string(), "other".to_string())].into(),
+            values: [("CR".to_string(), "community_responder".to_string()), ("C".to_string(), "other".to_string())]
+                .into(),
             default: Some("police".into()),
             match_kind: MatchKind::Prefix,
         });

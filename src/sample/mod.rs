@@ -86,14 +86,7 @@ fn splitmix64(x: &mut u64) -> u64 {
 impl Rng {
     fn new(seed: u64) -> Rng {
         let mut x = seed;
-        Rng {
-            s: [
-                splitmix64(&mut x),
-                splitmix64(&mut x),
-                splitmix64(&mut x),
-                splitmix64(&mut x),
-            ],
-        }
+        Rng { s: [splitmix64(&mut x), splitmix64(&mut x), splitmix64(&mut x), splitmix64(&mut x)] }
     }
     fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
@@ -201,15 +194,8 @@ enum Disp {
     Accident,
 }
 
-const DISPOSITIONS: [&str; 7] = [
-    "REPORT WRITTEN",
-    "ARREST",
-    "CITATION",
-    "ASSISTANCE RENDERED",
-    "ADVISED",
-    "GONE ON ARRIVAL",
-    "UNFOUNDED",
-];
+const DISPOSITIONS: [&str; 7] =
+    ["REPORT WRITTEN", "ARREST", "CITATION", "ASSISTANCE RENDERED", "ADVISED", "GONE ON ARRIVAL", "UNFOUNDED"];
 
 fn disp_weights(d: Disp) -> [u32; 7] {
     match d {
@@ -267,19 +253,7 @@ const fn t(
     phone: u8,
     narr: &'static [&'static str],
 ) -> CallType {
-    CallType {
-        name,
-        category,
-        flags,
-        third,
-        pri,
-        w_public,
-        w_onview,
-        disp,
-        multi,
-        phone,
-        narr,
-    }
+    CallType { name, category, flags, third, pri, w_public, w_onview, disp, multi, phone, narr }
 }
 
 const CAT_ALARM: &str = "Alarms";
@@ -452,10 +426,7 @@ static TYPES: &[CallType] = &[
         Disp::Disorder,
         15,
         50,
-        &[
-            "{V} PARKED W/ ENGINE RUNNING FOR 2 HRS, 2 OCCUPANTS",
-            "{V} CIRCLING BLOCK, NO PLATE",
-        ],
+        &["{V} PARKED W/ ENGINE RUNNING FOR 2 HRS, 2 OCCUPANTS", "{V} CIRCLING BLOCK, NO PLATE"],
     ),
     t(
         "NOISE COMPLAINT",
@@ -502,10 +473,7 @@ static TYPES: &[CallType] = &[
         Disp::Violent,
         85,
         5,
-        &[
-            "2 PARTIES PUSHING EACH OTHER, ONE BLEEDING FROM NOSE",
-            "{S} HITTING ANOTHER PARTY, RP ACROSS STREET",
-        ],
+        &["2 PARTIES PUSHING EACH OTHER, ONE BLEEDING FROM NOSE", "{S} HITTING ANOTHER PARTY, RP ACROSS STREET"],
     ),
     t(
         "NEIGHBOR DISPUTE",
@@ -534,10 +502,7 @@ static TYPES: &[CallType] = &[
         Disp::Service,
         25,
         30,
-        &[
-            "{S} STUMBLING IN ROADWAY, APPEARS INTOX",
-            "{S} PASSED OUT ON BENCH, BREATHING, SMELLS OF ALCOHOL",
-        ],
+        &["{S} STUMBLING IN ROADWAY, APPEARS INTOX", "{S} PASSED OUT ON BENCH, BREATHING, SMELLS OF ALCOHOL"],
     ),
     t(
         "HOMELESS PERSON",
@@ -550,10 +515,7 @@ static TYPES: &[CallType] = &[
         Disp::Service,
         10,
         70,
-        &[
-            "{S} CAMPING IN DOORWAY, BELONGINGS BLOCKING SIDEWALK",
-            "UNSHELTERED PARTY REQ BLANKETS AND SHELTER INFO",
-        ],
+        &["{S} CAMPING IN DOORWAY, BELONGINGS BLOCKING SIDEWALK", "UNSHELTERED PARTY REQ BLANKETS AND SHELTER INFO"],
     ),
     t(
         "INDECENT EXPOSURE",
@@ -592,10 +554,7 @@ static TYPES: &[CallType] = &[
         Disp::Service,
         0,
         90,
-        &[
-            "USED NEEDLES IN PLAYGROUND, APPROX 5",
-            "SYRINGE ON SIDEWALK NEAR BUS STOP",
-        ],
+        &["USED NEEDLES IN PLAYGROUND, APPROX 5", "SYRINGE ON SIDEWALK NEAR BUS STOP"],
     ),
     t(
         "ASSIST CITIZEN",
@@ -626,10 +585,7 @@ static TYPES: &[CallType] = &[
         Disp::Crime,
         15,
         60,
-        &[
-            "RP RETURNED HOME, BACK DOOR PRIED, TV AND LAPTOP MISSING",
-            "GARAGE BROKEN INTO OVERNIGHT, TOOLS TAKEN",
-        ],
+        &["RP RETURNED HOME, BACK DOOR PRIED, TV AND LAPTOP MISSING", "GARAGE BROKEN INTO OVERNIGHT, TOOLS TAKEN"],
     ),
     t(
         "BURGLARY IN PROGRESS",
@@ -672,10 +628,7 @@ static TYPES: &[CallType] = &[
         Disp::Crime,
         10,
         55,
-        &[
-            "{V} STOLEN FROM DRIVEWAY, KEYS NOT IN VEH",
-            "{V} TAKEN FROM WORK LOT, RP HAS BOTH KEYS",
-        ],
+        &["{V} STOLEN FROM DRIVEWAY, KEYS NOT IN VEH", "{V} TAKEN FROM WORK LOT, RP HAS BOTH KEYS"],
     ),
     t(
         "ROBBERY - ARMED",
@@ -701,10 +654,7 @@ static TYPES: &[CallType] = &[
         Disp::Violent,
         55,
         15,
-        &[
-            "RP STATES {S} PUNCHED HIM, SUSP LEFT {D}",
-            "VICTIM AT HOSPITAL, ASSAULTED EARLIER, REQ REPORT",
-        ],
+        &["RP STATES {S} PUNCHED HIM, SUSP LEFT {D}", "VICTIM AT HOSPITAL, ASSAULTED EARLIER, REQ REPORT"],
     ),
     t(
         "ASSAULT WITH WEAPON",
@@ -717,10 +667,7 @@ static TYPES: &[CallType] = &[
         Disp::Weapon,
         92,
         3,
-        &[
-            "VICTIM STABBED IN ARM, SUSP {S}, LS {D}",
-            "{S} HIT RP WITH BASEBALL BAT",
-        ],
+        &["VICTIM STABBED IN ARM, SUSP {S}, LS {D}", "{S} HIT RP WITH BASEBALL BAT"],
     ),
     t(
         "SHOTS FIRED",
@@ -733,10 +680,7 @@ static TYPES: &[CallType] = &[
         Disp::Weapon,
         85,
         3,
-        &[
-            "RP HEARD 4-5 SHOTS, UNK DIRECTION",
-            "MULTIPLE CALLERS, SHOTS IN AREA, {V} LEFT {D}",
-        ],
+        &["RP HEARD 4-5 SHOTS, UNK DIRECTION", "MULTIPLE CALLERS, SHOTS IN AREA, {V} LEFT {D}"],
     ),
     t(
         "MAN WITH A GUN",
@@ -749,10 +693,7 @@ static TYPES: &[CallType] = &[
         Disp::Weapon,
         95,
         3,
-        &[
-            "{S} WAVING HANDGUN IN PARKING LOT",
-            "RP STATES {S} HAS GUN IN WAISTBAND, ARGUING W/ CLERK",
-        ],
+        &["{S} WAVING HANDGUN IN PARKING LOT", "RP STATES {S} HAS GUN IN WAISTBAND, ARGUING W/ CLERK"],
     ),
     t(
         "FIGHT IN PROGRESS",
@@ -778,10 +719,7 @@ static TYPES: &[CallType] = &[
         Disp::Dv,
         88,
         5,
-        &[
-            "RP STATES BOYFRIEND HIT HER, SUSP STILL ON SCENE",
-            "FEMALE SCREAMING \"STOP HITTING ME\", NEIGHBOR CALLING",
-        ],
+        &["RP STATES BOYFRIEND HIT HER, SUSP STILL ON SCENE", "FEMALE SCREAMING \"STOP HITTING ME\", NEIGHBOR CALLING"],
     ),
     t(
         "DOMESTIC DISTURBANCE",
@@ -827,10 +765,7 @@ static TYPES: &[CallType] = &[
         Disp::Accident,
         20,
         20,
-        &[
-            "MINOR 2 VEH ACCIDENT, NO INJ, BLOCKING LANE",
-            "{V} HIT PARKED CAR, DRIVER LEFT NOTE",
-        ],
+        &["MINOR 2 VEH ACCIDENT, NO INJ, BLOCKING LANE", "{V} HIT PARKED CAR, DRIVER LEFT NOTE"],
     ),
     t(
         "ALARM - BURGLAR",
@@ -843,10 +778,7 @@ static TYPES: &[CallType] = &[
         Disp::Alarm,
         35,
         0,
-        &[
-            "AUDIBLE ALARM, FRONT DOOR ZONE, NO KEYHOLDER RESPONDING",
-            "ALARM CO REPORTS MOTION ZONE 3, NO KEYHOLDER",
-        ],
+        &["AUDIBLE ALARM, FRONT DOOR ZONE, NO KEYHOLDER RESPONDING", "ALARM CO REPORTS MOTION ZONE 3, NO KEYHOLDER"],
     ),
     t(
         "MEDICAL EMERGENCY",
@@ -859,10 +791,7 @@ static TYPES: &[CallType] = &[
         Disp::Medical,
         75,
         5,
-        &[
-            "FEMALE UNCONSCIOUS, BREATHING, EMS ENROUTE",
-            "MALE C/O CHEST PAIN, DIFFICULTY BREATHING",
-        ],
+        &["FEMALE UNCONSCIOUS, BREATHING, EMS ENROUTE", "MALE C/O CHEST PAIN, DIFFICULTY BREATHING"],
     ),
     t(
         "OVERDOSE",
@@ -904,10 +833,7 @@ static TYPES: &[CallType] = &[
         Disp::Parking,
         2,
         85,
-        &[
-            "{V} BLOCKING DRIVEWAY, RP CANNOT LEAVE",
-            "{V} PARKED IN FIRE LANE FOR 2 DAYS",
-        ],
+        &["{V} BLOCKING DRIVEWAY, RP CANNOT LEAVE", "{V} PARKED IN FIRE LANE FOR 2 DAYS"],
     ),
     t(
         "VANDALISM",
@@ -920,10 +846,7 @@ static TYPES: &[CallType] = &[
         Disp::Crime,
         8,
         70,
-        &[
-            "GRAFFITI ON FENCE, OCCURRED OVERNIGHT",
-            "CAR WINDOWS SMASHED, 3 VEH, NOTHING TAKEN",
-        ],
+        &["GRAFFITI ON FENCE, OCCURRED OVERNIGHT", "CAR WINDOWS SMASHED, 3 VEH, NOTHING TAKEN"],
     ),
     t(
         "FRAUD",
@@ -936,10 +859,7 @@ static TYPES: &[CallType] = &[
         Disp::Crime,
         2,
         85,
-        &[
-            "RP SCAMMED BY PHONE, PAID $800 IN GIFT CARDS",
-            "UNAUTHORIZED CHARGES ON DEBIT CARD, RP HAS CARD",
-        ],
+        &["RP SCAMMED BY PHONE, PAID $800 IN GIFT CARDS", "UNAUTHORIZED CHARGES ON DEBIT CARD, RP HAS CARD"],
     ),
     t(
         "ANIMAL COMPLAINT",
@@ -952,10 +872,7 @@ static TYPES: &[CallType] = &[
         Disp::Service,
         5,
         80,
-        &[
-            "LOOSE DOG IN ROADWAY, \"FRIENDLY\", NO COLLAR",
-            "DOG LEFT IN HOT CAR, WINDOWS UP",
-        ],
+        &["LOOSE DOG IN ROADWAY, \"FRIENDLY\", NO COLLAR", "DOG LEFT IN HOT CAR, WINDOWS UP"],
     ),
     t(
         "911 HANG UP",
@@ -968,11 +885,7 @@ static TYPES: &[CallType] = &[
         Disp::Hangup,
         15,
         0,
-        &[
-            "OPEN LINE, BACKGROUND NOISE, NO ANSWER ON CALLBACK",
-            "HANG UP, CALLBACK WENT TO VOICEMAIL",
-            "",
-        ],
+        &["OPEN LINE, BACKGROUND NOISE, NO ANSWER ON CALLBACK", "HANG UP, CALLBACK WENT TO VOICEMAIL", ""],
     ),
     t(
         "OFFICER NEEDS HELP",
@@ -1014,19 +927,7 @@ static TYPES: &[CallType] = &[
         0,
         &["{S} MATCHING DESC FROM EARLIER CALL", ""],
     ),
-    t(
-        "PREMISE CHECK",
-        CAT_STAT,
-        0,
-        "",
-        [0, 0, 30, 70],
-        0.0,
-        160.0,
-        Disp::Onview,
-        5,
-        0,
-        &["BUSINESS CHECK", ""],
-    ),
+    t("PREMISE CHECK", CAT_STAT, 0, "", [0, 0, 30, 70], 0.0, 160.0, Disp::Onview, 5, 0, &["BUSINESS CHECK", ""]),
     t(
         "FOLLOW UP",
         CAT_STAT,
@@ -1080,32 +981,8 @@ static TYPES: &[CallType] = &[
         &["HAND TO HAND OBSERVED, {S}"],
     ),
     // --- deliberately unknown to the crosswalk
-    t(
-        "SPECIAL DETAIL",
-        "",
-        UNK,
-        "",
-        [0, 0, 50, 50],
-        0.0,
-        1.0,
-        Disp::Onview,
-        10,
-        0,
-        &["SPECIAL EVENT DETAIL"],
-    ),
-    t(
-        "CODE 7 ASSIST",
-        "",
-        UNK,
-        "",
-        [0, 0, 50, 50],
-        0.0,
-        1.0,
-        Disp::Onview,
-        10,
-        0,
-        &[""],
-    ),
+    t("SPECIAL DETAIL", "", UNK, "", [0, 0, 50, 50], 0.0, 1.0, Disp::Onview, 10, 0, &["SPECIAL EVENT DETAIL"]),
+    t("CODE 7 ASSIST", "", UNK, "", [0, 0, 50, 50], 0.0, 1.0, Disp::Onview, 10, 0, &[""]),
     t(
         "ATL BROADCAST",
         "",
@@ -1161,11 +1038,7 @@ static RECLASS: &[(&str, &str, f64)] = &[
     ("MEDICAL EMERGENCY", "OVERDOSE", 0.05),
     ("BURGLARY IN PROGRESS", "BURGLARY - RESIDENTIAL", 0.20),
     ("MISSING PERSON", "WELFARE CHECK", 0.08),
-    (
-        "TRAFFIC ACCIDENT - NO INJURY",
-        "TRAFFIC ACCIDENT - INJURY",
-        0.06,
-    ),
+    ("TRAFFIC ACCIDENT - NO INJURY", "TRAFFIC ACCIDENT - INJURY", 0.06),
     ("HOMELESS PERSON", "PERSON IN CRISIS", 0.06),
 ];
 
@@ -1248,38 +1121,23 @@ static SUBJECTS: [&str; 14] = [
     "HF 30S, RED JACKET",
     "WM 60S, GRY BEARD",
 ];
-static VEHICLES: [&str; 7] = [
-    "SILVER SEDAN",
-    "WHT PICKUP",
-    "BLK SUV",
-    "RED HONDA CIVIC",
-    "GRY MINIVAN",
-    "UNK VEH",
-    "BLU TOYOTA, TEMP TAG",
-];
+static VEHICLES: [&str; 7] =
+    ["SILVER SEDAN", "WHT PICKUP", "BLK SUV", "RED HONDA CIVIC", "GRY MINIVAN", "UNK VEH", "BLU TOYOTA, TEMP TAG"];
 static DIRECTIONS: [&str; 4] = ["NB", "SB", "EB", "WB"];
-static NEWLINE_TAILS: [&str; 3] = [
-    "\nUPDATE: RP CALLED BACK, PARTY LEFT {D}",
-    "\nRP CALLBACK: SUBJ NOW INSIDE BUSINESS",
-    "\n** PREMISE HISTORY **",
-];
+static NEWLINE_TAILS: [&str; 3] =
+    ["\nUPDATE: RP CALLED BACK, PARTY LEFT {D}", "\nRP CALLBACK: SUBJ NOW INSIDE BUSINESS", "\n** PREMISE HISTORY **"];
 
 /// Hour-of-day weights (local): low 4-6 am, peak 3-7 pm.
 const HOUR_W: [f64; 24] = [
-    3.6, 3.0, 2.6, 2.0, 1.5, 1.4, 1.8, 2.6, 3.6, 4.2, 4.5, 4.7, 4.9, 5.0, 5.2, 5.6, 5.8, 5.9, 5.8,
-    5.5, 5.0, 4.6, 4.3, 4.0,
+    3.6, 3.0, 2.6, 2.0, 1.5, 1.4, 1.8, 2.6, 3.6, 4.2, 4.5, 4.7, 4.9, 5.0, 5.2, 5.6, 5.8, 5.9, 5.8, 5.5, 5.0, 4.6, 4.3,
+    4.0,
 ];
 /// Day-of-week weights, Monday first.
 const DOW_W: [f64; 7] = [1.0, 0.98, 0.99, 1.0, 1.08, 1.06, 0.92];
 const DISTRICT_W: [f64; 6] = [22.0, 16.0, 18.0, 15.0, 15.0, 14.0];
 
 const CR_DISTRICTS: [u8; 2] = [1, 3];
-const CR_OUTCOMES: [&str; 4] = [
-    "RESOURCES PROVIDED",
-    "TRANSPORTED TO SERVICES",
-    "NO PERSON FOUND",
-    "REFERRED",
-];
+const CR_OUTCOMES: [&str; 4] = ["RESOURCES PROVIDED", "TRANSPORTED TO SERVICES", "NO PERSON FOUND", "REFERRED"];
 const CR_OUTCOME_W: [u32; 4] = [40, 15, 20, 25];
 
 // ---------------------------------------------------------------------------------------------
@@ -1321,12 +1179,7 @@ impl Dst {
             days_from_epoch(NaiveDate::from_ymd_opt(y, m, day).expect("valid date"))
         };
         let years = (first_year..=last_year)
-            .map(|y| {
-                (
-                    nth_sunday(y, 3, 2) * DAY + 2 * HOUR,
-                    nth_sunday(y, 11, 1) * DAY + 2 * HOUR,
-                )
-            })
+            .map(|y| (nth_sunday(y, 3, 2) * DAY + 2 * HOUR, nth_sunday(y, 11, 1) * DAY + 2 * HOUR))
             .collect();
         Dst { years }
     }
@@ -1443,10 +1296,7 @@ struct Gen {
 }
 
 fn type_index(name: &str) -> usize {
-    TYPES
-        .iter()
-        .position(|t| t.name == name)
-        .unwrap_or_else(|| panic!("unknown type {name}"))
+    TYPES.iter().position(|t| t.name == name).unwrap_or_else(|| panic!("unknown type {name}"))
 }
 
 fn title_case(s: &str) -> String {
@@ -1474,21 +1324,9 @@ fn beat_string(district: u8, letter: u8) -> String {
 impl Gen {
     fn new(spec: &SampleSpec, end_year: i32) -> Gen {
         let mut rng = Rng::new(spec.seed);
-        let public_cdf =
-            Cdf::new(
-                TYPES
-                    .iter()
-                    .map(|t| if t.flags & UNK != 0 { 0.0 } else { t.w_public }),
-            );
-        let onview_cdf =
-            Cdf::new(
-                TYPES
-                    .iter()
-                    .map(|t| if t.flags & UNK != 0 { 0.0 } else { t.w_onview }),
-            );
-        let unknown = (0..TYPES.len())
-            .filter(|&i| TYPES[i].flags & UNK != 0)
-            .collect();
+        let public_cdf = Cdf::new(TYPES.iter().map(|t| if t.flags & UNK != 0 { 0.0 } else { t.w_public }));
+        let onview_cdf = Cdf::new(TYPES.iter().map(|t| if t.flags & UNK != 0 { 0.0 } else { t.w_onview }));
+        let unknown = (0..TYPES.len()).filter(|&i| TYPES[i].flags & UNK != 0).collect();
         let mut reclass = vec![Vec::new(); TYPES.len()];
         for &(from, to, p) in RECLASS {
             let v: &mut Vec<(usize, f64)> = &mut reclass[type_index(from)];
@@ -1503,11 +1341,7 @@ impl Gen {
                 let beat = beat_string(district, rng.below(4) as u8);
                 let street = STREETS[(district as usize - 1) * 10 + rng.below(10)];
                 let address = format!("{}XX BLOCK OF {}", rng.range(1, 60), street);
-                HotSpot {
-                    district,
-                    beat,
-                    address,
-                }
+                HotSpot { district, beat, address }
             })
             .collect();
         let launch_month = spec.start.with_day(1).expect("day 1") + Months::new(5);
@@ -1567,18 +1401,8 @@ impl Gen {
             15..=22 => 2,
             _ => 3,
         };
-        let d = if self.rng.chance(0.15) {
-            self.district_cdf.sample(&mut self.rng) as u8 + 1
-        } else {
-            district
-        };
-        format!(
-            "{}{}{}{}",
-            d,
-            (b'A' + self.rng.below(4) as u8) as char,
-            shift,
-            self.rng.range(1, 9)
-        )
+        let d = if self.rng.chance(0.15) { self.district_cdf.sample(&mut self.rng) as u8 + 1 } else { district };
+        format!("{}{}{}{}", d, (b'A' + self.rng.below(4) as u8) as char, shift, self.rng.range(1, 9))
     }
 
     fn next_incident_number(&mut self, wall: i64) -> String {
@@ -1600,22 +1424,14 @@ impl Gen {
     fn incident(&mut self, received: i64, p_malformed: f64) -> Vec<UnitRow> {
         let rng_hour = (received.rem_euclid(DAY) / HOUR) as u32;
         let onview = self.rng.chance(0.40);
-        let mut ti = if onview {
-            self.onview_cdf.sample(&mut self.rng)
-        } else {
-            self.public_cdf.sample(&mut self.rng)
-        };
+        let mut ti = if onview { self.onview_cdf.sample(&mut self.rng) } else { self.public_cdf.sample(&mut self.rng) };
         if self.rng.chance(0.007) {
             ti = self.unknown[self.rng.below(self.unknown.len())];
         }
         let ty = &TYPES[ti];
 
         // Location.
-        let hot_p = if ty.flags & (B | P) != 0 && ty.name != "ASSIST CITIZEN" {
-            0.30
-        } else {
-            0.03
-        };
+        let hot_p = if ty.flags & (B | P) != 0 && ty.name != "ASSIST CITIZEN" { 0.30 } else { 0.03 };
         let (district, beat, address) = if self.rng.chance(hot_p) {
             let i = (self.rng.f64().powf(1.5) * self.hot.len() as f64) as usize;
             let h = &self.hot[i];
@@ -1624,11 +1440,7 @@ impl Gen {
             let district = self.district_cdf.sample(&mut self.rng) as u8 + 1;
             let beat = beat_string(district, self.rng.below(4) as u8);
             let street = STREETS[(district as usize - 1) * 10 + self.rng.below(10)];
-            (
-                district,
-                beat,
-                format!("{}XX BLOCK OF {}", self.rng.range(1, 99), street),
-            )
+            (district, beat, format!("{}XX BLOCK OF {}", self.rng.range(1, 99), street))
         };
 
         // Priority and source.
@@ -1713,10 +1525,7 @@ impl Gen {
         } else {
             DISPOSITIONS[self.rng.weighted(&disp_weights(ty.disp))]
         };
-        let long_scene = matches!(
-            disposition,
-            "ARREST" | "REPORT WRITTEN" | "TRANSPORTED TO SERVICES"
-        );
+        let long_scene = matches!(disposition, "ARREST" | "REPORT WRITTEN" | "TRANSPORTED TO SERVICES");
 
         let malformed = if n_units <= 1 && self.rng.chance(p_malformed) {
             Some(match self.rng.weighted(&[20, 15, 20, 15, 15, 15]) {
@@ -1794,12 +1603,7 @@ impl Gen {
                 }
             } else {
                 let d = if k == 0 {
-                    abs0 + self.rng.lognormal(
-                        median_delay,
-                        if pri == 1 { 0.8 } else { 1.0 },
-                        5.0,
-                        12.0 * 3600.0,
-                    )
+                    abs0 + self.rng.lognormal(median_delay, if pri == 1 { 0.8 } else { 1.0 }, 5.0, 12.0 * 3600.0)
                 } else if cr_backup {
                     first_dispatch + self.rng.lognormal(1200.0, 0.6, 120.0, 3.0 * 3600.0)
                 } else {
@@ -1941,8 +1745,7 @@ pub fn write_sample<W: io::Write>(spec: &SampleSpec, out: W) -> io::Result<Sampl
     let day_w: Vec<f64> = (0..n_days)
         .map(|i| {
             let d = spec.start + chrono::Days::new(i as u64);
-            let season =
-                1.0 + 0.08 * ((d.ordinal() as f64 - 105.0) / 365.0 * std::f64::consts::TAU).sin();
+            let season = 1.0 + 0.08 * ((d.ordinal() as f64 - 105.0) / 365.0 * std::f64::consts::TAU).sin();
             DOW_W[d.weekday().num_days_from_monday() as usize] * season
         })
         .collect();
@@ -1953,12 +1756,7 @@ pub fn write_sample<W: io::Write>(spec: &SampleSpec, out: W) -> io::Result<Sampl
 
     let mut wtr = csv::WriterBuilder::new().flexible(true).from_writer(out);
     wtr.write_record(HEADER)?;
-    let mut o = Out {
-        wtr,
-        bufs: Default::default(),
-        stats: SampleStats::default(),
-        target: spec.rows,
-    };
+    let mut o = Out { wtr, bufs: Default::default(), stats: SampleStats::default(), target: spec.rows };
 
     // Unit rows wait for 0-5 further incidents before being written (interleaving).
     let mut pending: Vec<(usize, UnitRow)> = Vec::new();
@@ -2033,11 +1831,7 @@ mod tests {
     const FMT: &str = "%m/%d/%Y %I:%M:%S %p";
 
     fn gen(rows: usize, seed: u64) -> (Vec<u8>, SampleStats) {
-        let spec = SampleSpec {
-            rows,
-            seed,
-            ..SampleSpec::default()
-        };
+        let spec = SampleSpec { rows, seed, ..SampleSpec::default() };
         let mut buf = Vec::new();
         let stats = write_sample(&spec, &mut buf).unwrap();
         (buf, stats)
@@ -2073,19 +1867,11 @@ mod tests {
     fn exact_row_count_and_header() {
         for rows in [0, 1, 2, 17, 999, 12_345] {
             let (buf, stats) = gen(rows, 3);
-            let mut rdr = csv::ReaderBuilder::new()
-                .flexible(true)
-                .from_reader(&buf[..]);
-            assert_eq!(
-                rdr.headers().unwrap().iter().collect::<Vec<_>>(),
-                HEADER.to_vec()
-            );
+            let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(&buf[..]);
+            assert_eq!(rdr.headers().unwrap().iter().collect::<Vec<_>>(), HEADER.to_vec());
             assert_eq!(rdr.records().count(), rows, "rows={rows}");
             assert_eq!(stats.rows, rows);
-            assert_eq!(
-                stats.rows,
-                stats.incidents + stats.unit_rows + stats.malformed
-            );
+            assert_eq!(stats.rows, stats.incidents + stats.unit_rows + stats.malformed);
         }
         let (buf, _) = gen(10, 1);
         assert!(buf.starts_with(b"incident_number,unit_id,call_received,dispatched,on_scene,cleared,call_source,initial_type,final_type,priority,disposition,district,beat,block_address,narrative\n"));
@@ -2111,8 +1897,7 @@ mod tests {
         for r in &good {
             for f in 2..6 {
                 if !r[f].is_empty() {
-                    NaiveDateTime::parse_from_str(&r[f], FMT)
-                        .unwrap_or_else(|e| panic!("{:?} field {f}: {e}", &r[f]));
+                    NaiveDateTime::parse_from_str(&r[f], FMT).unwrap_or_else(|e| panic!("{:?} field {f}: {e}", &r[f]));
                 }
             }
         }
@@ -2141,10 +1926,7 @@ mod tests {
         assert!(good.iter().any(|r| r[0].starts_with("24-000")));
 
         // Community responder units: only D1/D3, after launch (2024-06-01 09:00), 09:00-01:00.
-        let launch = NaiveDate::from_ymd_opt(2024, 6, 1)
-            .unwrap()
-            .and_hms_opt(9, 0, 0)
-            .unwrap();
+        let launch = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap().and_hms_opt(9, 0, 0).unwrap();
         let mut cr_incidents = HashSet::new();
         for r in &good {
             if r[1].starts_with("CR") {
@@ -2162,27 +1944,18 @@ mod tests {
         assert!(good.iter().any(|r| r[14].contains('\n')));
         assert!(good.iter().any(|r| r[14].contains('"')));
         // Some unknown and variant type texts.
+        assert!(good.iter().any(|r| &r[7] == "SPECIAL DETAIL" || &r[7] == "ATL BROADCAST"));
         assert!(good
             .iter()
-            .any(|r| &r[7] == "SPECIAL DETAIL" || &r[7] == "ATL BROADCAST"));
-        assert!(good.iter().any(|r| r[7].ends_with(' ')
-            || r[7].contains("  ")
-            || r[7].chars().any(|c| c.is_ascii_lowercase())));
+            .any(|r| r[7].ends_with(' ') || r[7].contains("  ") || r[7].chars().any(|c| c.is_ascii_lowercase())));
         // final != initial on a share of public incidents.
         let public: Vec<_> = good.iter().filter(|r| &r[6] != "ONVIEW").collect();
-        let changed = public.iter().filter(|r| norm(&r[7]) != norm(&r[8])).count() as f64
-            / public.len() as f64;
-        assert!(
-            (0.10..=0.20).contains(&changed),
-            "reclassified share {changed}"
-        );
+        let changed = public.iter().filter(|r| norm(&r[7]) != norm(&r[8])).count() as f64 / public.len() as f64;
+        assert!((0.10..=0.20).contains(&changed), "reclassified share {changed}");
     }
 
     fn norm(s: &str) -> String {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_uppercase()
+        s.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase()
     }
 
     #[test]
@@ -2214,32 +1987,19 @@ mod tests {
         let w = days_from_epoch(NaiveDate::from_ymd_opt(2024, 11, 3).unwrap()) * DAY + HOUR + 1800;
         assert_eq!(dst.to_wall(dst.to_abs(w) + HOUR), w);
         let mut s = String::new();
-        fmt_time(
-            &mut s,
-            days_from_epoch(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()) * DAY + 12 * HOUR + 5,
-        );
+        fmt_time(&mut s, days_from_epoch(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()) * DAY + 12 * HOUR + 5);
         assert_eq!(s, "02/29/2024 12:00:05 PM");
         s.clear();
-        fmt_time(
-            &mut s,
-            days_from_epoch(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()) * DAY + 61,
-        );
+        fmt_time(&mut s, days_from_epoch(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()) * DAY + 61);
         assert_eq!(s, "01/01/2025 12:01:01 AM");
     }
 
     #[test]
     fn crosswalk_covers_emitted_types() {
         let (buf, _) = gen(50_000, 5);
-        let known: HashSet<String> = crosswalk_csv()
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').next().unwrap().to_string())
-            .collect();
-        let unknown: HashSet<&str> = TYPES
-            .iter()
-            .filter(|t| t.flags & UNK != 0)
-            .map(|t| t.name)
-            .collect();
+        let known: HashSet<String> =
+            crosswalk_csv().lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect();
+        let unknown: HashSet<&str> = TYPES.iter().filter(|t| t.flags & UNK != 0).map(|t| t.name).collect();
         let mut unmapped = 0;
         let recs = records(&buf);
         for r in recs.iter().filter(|r| !is_malformed(r)) {
@@ -2264,11 +2024,7 @@ mod tests {
         );
         let flag = |t: &CallType, f: u8| if t.flags & f != 0 { "1" } else { "" };
         for t in TYPES.iter().filter(|t| t.flags & UNK == 0) {
-            let cat = if t.category.contains(',') {
-                format!("\"{}\"", t.category)
-            } else {
-                t.category.to_string()
-            };
+            let cat = if t.category.contains(',') { format!("\"{}\"", t.category) } else { t.category.to_string() };
             s.push_str(&format!(
                 "{},{},{},{},{},{},{},{},{},{}\n",
                 t.name,

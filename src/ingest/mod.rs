@@ -13,18 +13,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant as WallClock;
 
-use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
-use crate::crosswalk::normalize_key;
 use crate::error::{Error, IoContext, Result};
-use crate::profile::{Encoding, InvalidTimes, Layout, MatchKind, Profile, SourceField};
-use crate::schema::{self, FLAGS};
-use crate::timeparse::TimeParser;
+use crate::source::crosswalk::normalize_key;
+use crate::source::profile::{Encoding, InvalidTimes, Layout, MatchKind, Profile, SourceField};
+use crate::source::timeparse::TimeParser;
+use crate::warehouse::schema::{self, FLAGS};
 use crate::warehouse::{self, IngestRecord, UnmappedType, Warehouse};
 
 #[derive(Debug, Clone)]
@@ -43,9 +45,16 @@ impl Default for IngestOptions {
 
 #[derive(Debug, Clone)]
 pub enum IngestOutcome {
-    Ingested { record: Box<IngestRecord>, seconds: f64 },
+    Ingested {
+        record: Box<IngestRecord>,
+        seconds: f64,
+    },
     /// The same bytes were ingested before: nothing changed.
-    AlreadyIngested { file: String, sha256: String, ingest_id: String },
+    AlreadyIngested {
+        file: String,
+        sha256: String,
+        ingest_id: String,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,7 +166,9 @@ impl RecordSource {
 
     fn recv(&mut self) -> ReadMsg {
         self.ahead.take().unwrap_or_else(|| {
-            self.rx.recv().unwrap_or_else(|_| ReadMsg::Failed(Error::Input { file: PathBuf::new(), message: "reader thread stopped".into() }))
+            self.rx.recv().unwrap_or_else(|_| {
+                ReadMsg::Failed(Error::Input { file: PathBuf::new(), message: "reader thread stopped".into() })
+            })
         })
     }
 
@@ -233,7 +244,6 @@ impl Span {
 /// Small interned vocabularies (canonical values from the profile and crosswalk).
 #[derive(Default)]
 struct Interner {
-
     values: Vec<String>,
     index: HashMap<String, u32, foldhash::fast::RandomState>,
 }
@@ -299,7 +309,12 @@ struct CallBuffer {
 
 impl CallBuffer {
     fn new() -> Self {
-        CallBuffer { rows: Vec::new(), arena: Vec::new(), table: hashbrown::HashTable::new(), hasher: foldhash::fast::FixedState::with_seed(7) }
+        CallBuffer {
+            rows: Vec::new(),
+            arena: Vec::new(),
+            table: hashbrown::HashTable::new(),
+            hasher: foldhash::fast::FixedState::with_seed(7),
+        }
     }
 
     fn push_str(&mut self, s: Option<&str>) -> Span {
@@ -348,7 +363,9 @@ impl CallBuffer {
         self.table.insert_unique(h, i as u32, |&j| {
             use std::hash::BuildHasher;
             let sp = rows[j as usize].call_id;
-            hasher.hash_one(unsafe { std::str::from_utf8_unchecked(&arena[sp.start as usize..(sp.start + sp.len) as usize]) })
+            hasher.hash_one(unsafe {
+                std::str::from_utf8_unchecked(&arena[sp.start as usize..(sp.start + sp.len) as usize])
+            })
         });
     }
 
@@ -359,7 +376,16 @@ impl CallBuffer {
         self.rows.clear();
         self.table.clear();
         for mut r in rest {
-            for sp in [&mut r.call_id, &mut r.initial_type, &mut r.final_type, &mut r.priority_raw, &mut r.disposition_raw, &mut r.district, &mut r.beat, &mut r.address] {
+            for sp in [
+                &mut r.call_id,
+                &mut r.initial_type,
+                &mut r.final_type,
+                &mut r.priority_raw,
+                &mut r.disposition_raw,
+                &mut r.district,
+                &mut r.beat,
+                &mut r.address,
+            ] {
                 if !sp.is_null() {
                     let start = self.arena.len() as u32;
                     self.arena.extend_from_slice(&old_arena[sp.start as usize..(sp.start + sp.len) as usize]);
@@ -425,7 +451,14 @@ impl Rejects {
         let files: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::from(vec![self.file.as_str(); n]));
         Ok(RecordBatch::try_new(
             schema::reject_schema(),
-            vec![ids, files, Arc::new(self.line.finish()), Arc::new(self.column.finish()), Arc::new(self.reason.finish()), Arc::new(self.record.finish())],
+            vec![
+                ids,
+                files,
+                Arc::new(self.line.finish()),
+                Arc::new(self.column.finish()),
+                Arc::new(self.reason.finish()),
+                Arc::new(self.record.finish()),
+            ],
         )?)
     }
 }
@@ -528,7 +561,7 @@ impl<'p> RowParser<'p> {
     /// Trimmed value of a mapped field; `None` when unmapped, empty or a null sentinel.
     fn field<'r>(&self, row: &'r Row, f: SourceField) -> Option<&'r str> {
         let v = match self.layout.source(f)? {
-            crate::profile::Source::Col(i) => row.raw(*i)?,
+            crate::source::profile::Source::Col(i) => row.raw(*i)?,
             _ => row.derived.get(f.index())?.as_deref()?,
         }
         .trim();
@@ -551,11 +584,15 @@ impl<'p> RowParser<'p> {
         }
     }
 
-    fn time(&self, row: &Row, f: SourceField) -> std::result::Result<Option<crate::timeparse::Instant>, RowReject> {
+    fn time(
+        &self,
+        row: &Row,
+        f: SourceField,
+    ) -> std::result::Result<Option<crate::source::timeparse::Instant>, RowReject> {
         let Some(v) = self.field(row, f) else { return Ok(None) };
         match self.times.parse(v) {
             Ok(t) => Ok(t),
-            Err(crate::timeparse::NoFormatMatched) => {
+            Err(crate::source::timeparse::NoFormatMatched) => {
                 if f != SourceField::ReceivedAt && self.profile.invalid_times == InvalidTimes::Null {
                     return Ok(None);
                 }
@@ -625,7 +662,11 @@ impl<'p> RowParser<'p> {
             });
         }
         let Some(call_id) = self.field(row, SourceField::CallId) else {
-            return Err(RowReject { code: "missing:call_id", column: Some(self.col_name(SourceField::CallId)), reason: "call_id is empty".into() });
+            return Err(RowReject {
+                code: "missing:call_id",
+                column: Some(self.col_name(SourceField::CallId)),
+                reason: "call_id is empty".into(),
+            });
         };
         let received = self.time(row, SourceField::ReceivedAt)?.ok_or_else(|| RowReject {
             code: "missing:received_at",
@@ -658,8 +699,8 @@ impl<'p> RowParser<'p> {
         let initial = self.field(row, SourceField::InitialType);
         let fin = self.field(row, SourceField::FinalType);
         let (basis, basis_final) = match self.profile.type_basis {
-            crate::profile::TypeBasis::Initial => initial.map(|t| (Some(t), false)).unwrap_or((fin, true)),
-            crate::profile::TypeBasis::Final => fin.map(|t| (Some(t), true)).unwrap_or((initial, false)),
+            crate::source::profile::TypeBasis::Initial => initial.map(|t| (Some(t), false)).unwrap_or((fin, true)),
+            crate::source::profile::TypeBasis::Final => fin.map(|t| (Some(t), true)).unwrap_or((initial, false)),
         };
         let mut category = NONE32;
         let mut flags = 0u8;
@@ -760,8 +801,11 @@ impl<'p> RowParser<'p> {
         let busy = unit_busy(dispatched.map(|t| t.utc_us), cleared.map(|t| t.utc_us));
         let ym = self.ym(received.local_us);
 
-        let (district, beat, address) =
-            (self.field(row, SourceField::District), self.field(row, SourceField::Beat), self.field(row, SourceField::Address));
+        let (district, beat, address) = (
+            self.field(row, SourceField::District),
+            self.field(row, SourceField::Beat),
+            self.field(row, SourceField::Address),
+        );
         Ok(Some(CallRow {
             call_id: buf.push_str(Some(call_id)),
             initial_type: buf.push_str(initial),
@@ -797,7 +841,7 @@ impl<'p> RowParser<'p> {
 
 /// Compute concatenated / extracted fields for a row (only for profiles that use them).
 fn fill_derived(layout: &Layout, row: &Row, out: &mut [Option<String>]) {
-    use crate::profile::Source;
+    use crate::source::profile::Source;
     for (f, src) in layout.derived() {
         let slot = &mut out[f.index()];
         let buf = slot.get_or_insert_with(String::new);
@@ -819,13 +863,15 @@ fn fill_derived(layout: &Layout, row: &Row, out: &mut [Option<String>]) {
                 }
                 None => false,
             },
-            Source::Coalesce(cols) => match cols.iter().filter_map(|&i| row.raw(i)).map(str::trim).find(|v| !v.is_empty()) {
-                Some(v) => {
-                    buf.push_str(v);
-                    true
+            Source::Coalesce(cols) => {
+                match cols.iter().filter_map(|&i| row.raw(i)).map(str::trim).find(|v| !v.is_empty()) {
+                    Some(v) => {
+                        buf.push_str(v);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
             Source::Col(_) => false,
         };
         if !ok {
@@ -889,7 +935,13 @@ fn merge_unit(into: &mut CallRow, unit: &CallRow) {
 // ---------------------------------------------------------------------------------------------
 // Arrow batches
 
-fn build_batches(buf: &CallBuffer, rows: &[CallRow], vocab: &Interner, source: &str, ingest_id: &str) -> Result<Vec<(i32, RecordBatch)>> {
+fn build_batches(
+    buf: &CallBuffer,
+    rows: &[CallRow],
+    vocab: &Interner,
+    source: &str,
+    ingest_id: &str,
+) -> Result<Vec<(i32, RecordBatch)>> {
     // Rows are roughly time-ordered: group indices by partition month.
     let mut parts: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
@@ -910,7 +962,14 @@ fn str_col<'b>(rows: &[CallRow], idx: &[usize], f: impl Fn(&CallRow) -> Option<&
     Arc::new(b.finish())
 }
 
-fn build_batch(buf: &CallBuffer, rows: &[CallRow], idx: &[usize], vocab: &Interner, source: &str, ingest_id: &str) -> Result<RecordBatch> {
+fn build_batch(
+    buf: &CallBuffer,
+    rows: &[CallRow],
+    idx: &[usize],
+    vocab: &Interner,
+    source: &str,
+    ingest_id: &str,
+) -> Result<RecordBatch> {
     let n = idx.len();
     let sp = |f: fn(&CallRow) -> Span| str_col(rows, idx, |r| buf.str(f(r)));
     let voc = |f: fn(&CallRow) -> u32| {
@@ -1033,7 +1092,8 @@ impl PartitionWriter {
                 entry.1.write(&batch)?;
                 // Exports are time-ordered: a month that has had no rows for a while is done. Closing it
                 // bounds the buffered row groups to the few months in flight (a late row opens a new file).
-                let idle: Vec<i32> = self.open.iter().filter(|(_, (last, _))| self.msgs - last > 8).map(|(k, _)| *k).collect();
+                let idle: Vec<i32> =
+                    self.open.iter().filter(|(_, (last, _))| self.msgs - last > 8).map(|(k, _)| *k).collect();
                 for k in idle {
                     if let Some((_, w)) = self.open.remove(&k) {
                         w.close()?;
@@ -1052,7 +1112,10 @@ impl PartitionWriter {
                     let abs = self.staging.join(&rel);
                     std::fs::create_dir_all(abs.parent().unwrap()).ctx(|| format!("creating {}", abs.display()))?;
                     let f = std::fs::File::create(&abs).ctx(|| format!("creating {}", abs.display()))?;
-                    self.rejects = Some((rel.clone(), ArrowWriter::try_new(f, schema::reject_schema(), Some(self.props.clone()))?));
+                    self.rejects = Some((
+                        rel.clone(),
+                        ArrowWriter::try_new(f, schema::reject_schema(), Some(self.props.clone()))?,
+                    ));
                     self.staged.push(rel);
                 }
                 self.rejects.as_mut().unwrap().1.write(&batch)?;
@@ -1094,7 +1157,12 @@ fn new_ingest_id() -> String {
 
 /// Ingest one file into the warehouse. A bad row is rejected, never fatal; a file that cannot be
 /// read at all (missing, wrong profile) is an error and leaves the warehouse untouched.
-pub async fn ingest_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptions) -> Result<IngestOutcome> {
+pub async fn ingest_file(
+    wh: &Warehouse,
+    profile: &Profile,
+    path: &Path,
+    opts: &IngestOptions,
+) -> Result<IngestOutcome> {
     let started = WallClock::now();
     let (staging, record, staged) = match stage_file(wh, profile, path, opts)? {
         Staged::Done(outcome) => return Ok(outcome),
@@ -1118,7 +1186,9 @@ pub fn trace_memory(phase: &str) {
         return;
     }
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |k: &str| status.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_string()).unwrap_or_default();
+    let get = |k: &str| {
+        status.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_string()).unwrap_or_default()
+    };
     eprintln!("[trace] {phase}: rss {} peak {}", get("VmRSS:"), get("VmHWM:"));
 }
 
@@ -1127,7 +1197,12 @@ enum Staged {
     Done(IngestOutcome),
     /// `maybe_duplicates`: the in-memory id check could not rule out repeated call ids, so the
     /// exact (spilling) DataFusion check runs on the staged files.
-    Ready { staging: PathBuf, record: IngestRecord, staged: Vec<PathBuf>, maybe_duplicates: bool },
+    Ready {
+        staging: PathBuf,
+        record: IngestRecord,
+        staged: Vec<PathBuf>,
+        maybe_duplicates: bool,
+    },
 }
 
 /// Hashes of every call id kept so far, to prove cheaply that no id repeats (the common case).
@@ -1144,7 +1219,10 @@ impl SeenIds {
     const CAP: usize = 4_000_000;
 
     fn with_capacity(n: usize) -> Self {
-        SeenIds { set: hashbrown::HashSet::with_capacity_and_hasher(n.min(Self::CAP), Default::default()), ..Default::default() }
+        SeenIds {
+            set: hashbrown::HashSet::with_capacity_and_hasher(n.min(Self::CAP), Default::default()),
+            ..Default::default()
+        }
     }
 
     fn note(&mut self, h: u64) {
@@ -1167,8 +1245,9 @@ async fn count_duplicate_ids(dir: &Path) -> Result<u64> {
         return Ok(0);
     }
     // A small pool: the aggregation spills rather than holding every id of a huge file in memory.
-    let ctx = crate::report::context_with_memory(64 << 20);
-    ctx.register_parquet("staged", &format!("{}/", dir.display()), datafusion::prelude::ParquetReadOptions::default()).await?;
+    let ctx = crate::warehouse::engine::context_with_memory(64 << 20);
+    ctx.register_parquet("staged", &format!("{}/", dir.display()), datafusion::prelude::ParquetReadOptions::default())
+        .await?;
     let batches = ctx
         .sql("SELECT count(*) AS n FROM (SELECT call_id FROM staged GROUP BY call_id HAVING count(*) > 1)")
         .await?
@@ -1184,7 +1263,8 @@ async fn count_duplicate_ids(dir: &Path) -> Result<u64> {
 /// Parse and write one file into a staging directory (nothing visible in the warehouse yet).
 fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptions) -> Result<Staged> {
     let started = WallClock::now();
-    let meta = std::fs::metadata(path).map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot read: {e}") })?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot read: {e}") })?;
     let display = path.display().to_string();
 
     // Idempotence: the same bytes twice change nothing. Hash up front only when a same-sized file is
@@ -1193,15 +1273,24 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     if manifest.ingests.iter().any(|r| r.bytes == meta.len()) {
         let sha = file_sha256(path)?;
         if let Some(r) = manifest.ingests.iter().find(|r| r.sha256 == sha) {
-            return Ok(Staged::Done(IngestOutcome::AlreadyIngested { file: display, sha256: sha, ingest_id: r.ingest_id.clone() }));
+            return Ok(Staged::Done(IngestOutcome::AlreadyIngested {
+                file: display,
+                sha256: sha,
+                ingest_id: r.ingest_id.clone(),
+            }));
         }
     }
 
     let ingest_id = new_ingest_id();
     let staging = wh.staging(&format!("ingest-{ingest_id}"))?;
     let bytes_read = Arc::new(AtomicU64::new(0));
-    let file = std::fs::File::open(path).map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot open: {e}") })?;
-    let reader = HashingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: Sha256::new(), bytes: bytes_read.clone() };
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot open: {e}") })?;
+    let reader = HashingReader {
+        inner: std::io::BufReader::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        bytes: bytes_read.clone(),
+    };
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -1217,7 +1306,9 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     let header: Vec<String> = header_rec
         .iter()
         .map(|b| match std::str::from_utf8(b) {
-            Ok(s) if profile.encoding == Encoding::Utf8 || b.is_ascii() => s.trim_start_matches('\u{feff}').trim().to_string(),
+            Ok(s) if profile.encoding == Encoding::Utf8 || b.is_ascii() => {
+                s.trim_start_matches('\u{feff}').trim().to_string()
+            }
             _ => {
                 decode_1252(b, &mut scratch);
                 scratch.trim().to_string()
@@ -1295,7 +1386,13 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
             counts.rows_read += 1;
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             let raw = String::from_utf8_lossy(rec.as_slice()).into_owned();
-            rejects.push(line, "truncated_record", None, "file ends inside a quoted field: the last record is cut off", &raw);
+            rejects.push(
+                line,
+                "truncated_record",
+                None,
+                "file ends inside a quoted field: the last record is cut off",
+                &raw,
+            );
             continue;
         }
         counts.rows_read += 1;
@@ -1328,7 +1425,8 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         match parser.parse(&row, &mut buf) {
             Ok(Some(call)) => {
                 let h = buf.hash(buf.str(call.call_id).unwrap_or(""));
-                let existing = if merge.is_some() { buf.find_hashed(h, buf.str(call.call_id).unwrap_or("")) } else { None };
+                let existing =
+                    if merge.is_some() { buf.find_hashed(h, buf.str(call.call_id).unwrap_or("")) } else { None };
                 match existing {
                     Some(i) => {
                         if !call.type_mapped {
@@ -1392,7 +1490,9 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         let _ = tx.send(WriteMsg::Rejects(b));
     }
     drop(tx);
-    let staged = writer.join().map_err(|_| Error::Warehouse { dir: wh.dir.clone(), message: "writer thread panicked".into() })??;
+    let staged = writer
+        .join()
+        .map_err(|_| Error::Warehouse { dir: wh.dir.clone(), message: "writer thread panicked".into() })??;
     if let Some(e) = send_err {
         return Err(e);
     }
@@ -1404,7 +1504,11 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     let manifest = wh.manifest()?;
     if let Some(r) = manifest.ingests.iter().find(|r| r.sha256 == sha256) {
         let _ = std::fs::remove_dir_all(&staging);
-        return Ok(Staged::Done(IngestOutcome::AlreadyIngested { file: display, sha256, ingest_id: r.ingest_id.clone() }));
+        return Ok(Staged::Done(IngestOutcome::AlreadyIngested {
+            file: display,
+            sha256,
+            ingest_id: r.ingest_id.clone(),
+        }));
     }
 
     let mut unmapped_types: Vec<UnmappedType> =
@@ -1434,7 +1538,10 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         duplicate_call_ids: 0,
         files: Vec::new(),
     };
-    debug_assert_eq!(record.rows_read, record.calls_kept + record.rows_rejected + record.unit_rows_merged + record.non_calls_dropped);
+    debug_assert_eq!(
+        record.rows_read,
+        record.calls_kept + record.rows_rejected + record.unit_rows_merged + record.non_calls_dropped
+    );
     Ok(Staged::Ready { staging, record, staged, maybe_duplicates: seen.possible_duplicate || seen.overflow })
 }
 

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::schema::FLAGS;
+#[cfg(test)]
+use crate::warehouse::schema::Flag;
+use crate::warehouse::schema::FLAGS;
 
 /// Top-level categories of the Vera Institute / Two Sigma Data Clinic taxonomy, so results compare
 /// with published work. A crosswalk row must use one of these.
@@ -71,7 +73,8 @@ pub fn normalize_key(s: &str, out: &mut String) {
     }
 }
 
-fn parse_flag(v: &str) -> Option<bool> {
+/// A flag cell: `1`/`true`/`yes`/`y`/`x` set, empty/`0`/`false`/`no`/`n` unset.
+pub fn parse_flag(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
         "" | "0" | "false" | "no" | "n" => Some(false),
         "1" | "true" | "yes" | "y" | "x" => Some(true),
@@ -99,10 +102,8 @@ impl Crosswalk {
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-        let headers = rdr
-            .headers()
-            .map_err(|e| Error::config(path, "header", format!("not a CSV header: {e}")))?
-            .clone();
+        let headers =
+            rdr.headers().map_err(|e| Error::config(path, "header", format!("not a CSV header: {e}")))?.clone();
         let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
         let raw_i = col("raw_type").ok_or_else(|| Error::config(path, "header", "missing column `raw_type`"))?;
         let cat_i = col("category").ok_or_else(|| Error::config(path, "header", "missing column `category`"))?;
@@ -110,12 +111,16 @@ impl Crosswalk {
         let flag_i: Vec<Option<usize>> = FLAGS.iter().map(|f| col(f)).collect();
         for h in headers.iter() {
             let h = h.trim().to_ascii_lowercase();
-            let known = h == "raw_type" || h == "category" || h == "third_party_likelihood" || FLAGS.contains(&h.as_str());
+            let known =
+                h == "raw_type" || h == "category" || h == "third_party_likelihood" || FLAGS.contains(&h.as_str());
             if !known && !h.starts_with("note") && !h.starts_with("comment") && !h.starts_with("source") {
                 return Err(Error::config(
                     path,
                     format!("header `{h}`"),
-                    format!("unknown column; expected raw_type, category, {}, third_party_likelihood, or note*", FLAGS.join(", ")),
+                    format!(
+                        "unknown column; expected raw_type, category, {}, third_party_likelihood, or note*",
+                        FLAGS.join(", ")
+                    ),
                 ));
             }
         }
@@ -145,7 +150,11 @@ impl Crosswalk {
                 if let Some(fi) = fi {
                     let v = rec.get(*fi).unwrap_or("");
                     flags[k] = parse_flag(v).ok_or_else(|| {
-                        Error::config(path, format!("line {line}, {}", FLAGS[k]), format!("expected 1/0/true/false or empty, found `{v}`"))
+                        Error::config(
+                            path,
+                            format!("line {line}, {}", FLAGS[k]),
+                            format!("expected 1/0/true/false or empty, found `{v}`"),
+                        )
                     })?;
                 }
             }
@@ -153,7 +162,11 @@ impl Crosswalk {
                 None | Some("") => None,
                 Some(v) => {
                     let p: f64 = v.parse().ok().filter(|p: &f64| (0.0..=1.0).contains(p)).ok_or_else(|| {
-                        Error::config(path, format!("line {line}, third_party_likelihood"), format!("expected a number 0..1, found `{v}`"))
+                        Error::config(
+                            path,
+                            format!("line {line}, third_party_likelihood"),
+                            format!("expected a number 0..1, found `{v}`"),
+                        )
                     })?;
                     Some(p)
                 }
@@ -167,7 +180,12 @@ impl Crosswalk {
                 ));
             }
             seen.insert(key.clone(), line);
-            entries.push(CrosswalkEntry { raw_type: raw.to_string(), category: category.to_string(), flags, third_party_p });
+            entries.push(CrosswalkEntry {
+                raw_type: raw.to_string(),
+                category: category.to_string(),
+                flags,
+                third_party_p,
+            });
         }
         let mut cw = Crosswalk::from_entries(entries);
         cw.path = path.to_path_buf();
@@ -202,7 +220,8 @@ impl Crosswalk {
 mod tests {
     use super::*;
 
-    const CSV: &str = "raw_type,category,weapon,violence,medical,in_progress,bh_nexus,conflict,police_type,third_party_likelihood\n\
+    const CSV: &str =
+        "raw_type,category,weapon,violence,medical,in_progress,bh_nexus,conflict,police_type,third_party_likelihood\n\
         WELFARE CHECK,Assisting the Public,,,,,,,1,0.9\n\
         SUICIDE THREAT - WEAPON,Behavioral Health,1,,,,1,,,0.4\n";
 
@@ -212,9 +231,9 @@ mod tests {
         let e = cw.get("  welfare   check ").unwrap();
         assert_eq!(e.category, "Assisting the Public");
         assert_eq!(e.third_party_p, Some(0.9));
-        assert!(e.flags[6]);
+        assert!(e.flags[Flag::PoliceType as usize]);
         let w = cw.get("Suicide Threat - Weapon").unwrap();
-        assert!(w.flags[0] && w.flags[4] && !w.flags[1]);
+        assert!(w.flags[Flag::Weapon as usize] && w.flags[Flag::BhNexus as usize] && !w.flags[Flag::Violence as usize]);
         assert!(cw.get("WELFARE").is_none());
     }
 

@@ -1,0 +1,210 @@
+//! The command-line grammar (clap derive). Parsing only: `cli::run` dispatches.
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::report::Format;
+
+#[derive(Parser)]
+#[command(
+    name = "callsift",
+    version,
+    about = "Size, tag and report community-responder eligibility from 911 CAD exports"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the whole pipeline on the shipped sample data and print the sizing table.
+    Demo {
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+    },
+    /// Ingest CAD exports (CSV) into a warehouse through a source profile.
+    Ingest {
+        /// Built-in profile name, path to a profile .toml, or `auto` to detect it from each file's header.
+        #[arg(long)]
+        profile: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Calls per Arrow batch (also the minimum merge window for unit-level exports).
+        #[arg(long, default_value_t = 65_536)]
+        batch_size: usize,
+        /// Never draw a progress bar.
+        #[arg(long)]
+        quiet: bool,
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// (Re)tag every call in the warehouse under every scenario of a policy.
+    Tag {
+        /// Built-in policy name or path to a policy .toml.
+        #[arg(long, default_value = "standard")]
+        policy: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// `all` (every combination of the policy's limitations) or a comma list; default: the policy's scenarios.
+        #[arg(long)]
+        scenarios: Option<String>,
+        /// Tag even when unmapped call-type volume exceeds the policy's threshold.
+        #[arg(long)]
+        allow_unmapped: bool,
+    },
+    /// Run a report from queries/NAME.sql.
+    Report {
+        name: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Report parameter, `name=value` (repeatable).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// Run SQL over the warehouse tables `calls`, `eligibility`, `rejects`.
+    Sql {
+        query: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Generate a synthetic CAD export (deterministic for a seed).
+    Sample {
+        #[arg(long, default_value_t = 50_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Show one call's normalised fields, each rule's result and its outcome in every scenario.
+    Explain {
+        call_id: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Policy to evaluate (default: the one the warehouse was last tagged with).
+        #[arg(long)]
+        policy: Option<String>,
+    },
+    /// Program evaluation: pre/post and difference-in-differences with block-bootstrap CIs.
+    Evaluate {
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// `program_start=YYYY-MM-DD`, `treated=D1,D3`, `scenario=broad` (repeatable).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        #[arg(long, default_value_t = crate::output::evaluate::DEFAULT_REPLICATES)]
+        replicates: usize,
+        #[arg(long, default_value_t = crate::output::evaluate::DEFAULT_SEED)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Publish public reports.
+    Publish {
+        #[command(subcommand)]
+        command: PublishCommand,
+    },
+    /// Dashboards (dashboards/NAME.toml) as self-contained HTML.
+    Dashboard {
+        #[command(subcommand)]
+        command: DashboardCommand,
+    },
+    /// Source profiles: list the known ones, detect which fits a file.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+    /// Crosswalk tools.
+    Crosswalk {
+        #[command(subcommand)]
+        command: CrosswalkCommand,
+    },
+    /// Policy tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy against the call schema without running it.
+    Check { policy: String },
+}
+
+#[derive(Subcommand)]
+pub enum PublishCommand {
+    /// The monthly public transparency report: HTML, Markdown and CSVs, small counts suppressed.
+    Monthly {
+        /// `YYYY-MM` (default: the latest month in the warehouse).
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Output folder; the report goes to OUT/YYYY-MM/.
+        #[arg(long)]
+        out: PathBuf,
+        /// The program's scenario (tagged in the warehouse).
+        #[arg(long, default_value = "program")]
+        scenario: String,
+        /// Counts below this are suppressed.
+        #[arg(long, default_value_t = crate::output::publish::DEFAULT_THRESHOLD)]
+        threshold: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DashboardCommand {
+    /// Render a dashboard to one self-contained HTML file (works offline, prints cleanly).
+    Build {
+        /// Built-in dashboard name (sizing, transparency, evaluation) or path to a .toml.
+        name: String,
+        #[arg(long)]
+        warehouse: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Override a dashboard parameter, e.g. --param scenario=narrowest (repeatable).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProfileCommand {
+    /// List the known profiles (built in and in ./profiles).
+    List,
+    /// Name the profile that best matches a file's header, with a confidence and what did not match.
+    Detect { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum CrosswalkCommand {
+    /// Draft crosswalk rows for unmapped call types (from a warehouse, or a file read with a profile).
+    Suggest {
+        #[arg(long, conflicts_with_all = ["profile", "file"])]
+        warehouse: Option<PathBuf>,
+        #[arg(long, requires = "file")]
+        profile: Option<String>,
+        file: Option<PathBuf>,
+        /// Write the draft CSV here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("expected name=value, found `{s}`"))
+}

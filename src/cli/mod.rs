@@ -1,0 +1,61 @@
+//! The command line: clap definitions ([`args`]) and one module per command group. The only
+//! layer that writes to stdout/stderr; domain modules return values.
+pub mod args;
+pub mod output;
+pub mod pipeline;
+pub mod query;
+pub mod setup;
+pub mod text;
+
+use crate::eligibility::tag::TagOptions;
+use crate::error::Result;
+use crate::ingest::IngestOptions;
+use args::{Cli, Command, CrosswalkCommand, DashboardCommand, PolicyCommand, ProfileCommand, PublishCommand};
+
+/// Run one parsed command, writing what the user sees to stdout.
+pub async fn run(cli: Cli) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Demo { out: dir } => pipeline::demo(&dir, &mut out).await,
+        Command::Ingest { profile, warehouse, batch_size, quiet, inputs } => {
+            let opts = IngestOptions { batch_size, progress: !quiet };
+            pipeline::ingest(&profile, &warehouse, &inputs, &opts, &mut out).await.map(|_| ())
+        }
+        Command::Tag { policy, warehouse, scenarios, allow_unmapped } => {
+            pipeline::tag(&policy, &warehouse, &TagOptions { scenarios, allow_unmapped }, &mut out).await.map(|_| ())
+        }
+        Command::Report { name, warehouse, format, out: path, params } => {
+            query::report(&name, &warehouse, &params, format, path.as_deref(), &mut out).await
+        }
+        Command::Sql { query, warehouse, format, out: path } => {
+            query::sql(&query, &warehouse, format, path.as_deref(), &mut out).await
+        }
+        Command::Sample { rows, seed, out: path } => pipeline::sample(rows, seed, &path, &mut out),
+        Command::Explain { call_id, warehouse, policy } => {
+            query::explain(&call_id, &warehouse, policy.as_deref(), &mut out).await
+        }
+        Command::Evaluate { warehouse, params, replicates, seed, format, out: path } => {
+            output::evaluate(&warehouse, &params, replicates, seed, format, path.as_deref(), &mut out).await
+        }
+        Command::Publish { command: PublishCommand::Monthly { month, warehouse, out: dir, scenario, threshold } } => {
+            let opts = crate::output::publish::MonthlyOptions { month, scenario, threshold };
+            output::publish_monthly(&warehouse, &opts, &dir, &mut out).await
+        }
+        Command::Dashboard { command: DashboardCommand::Build { name, warehouse, out: path, params } } => {
+            output::dashboard_build(&name, &warehouse, &params, &path, &mut out).await
+        }
+        Command::Profile { command: ProfileCommand::List } => setup::profile_list(&mut out),
+        Command::Profile { command: ProfileCommand::Detect { file } } => setup::profile_detect(&file, &mut out),
+        Command::Crosswalk { command: CrosswalkCommand::Suggest { warehouse, profile, file, out: path } } => {
+            setup::crosswalk_suggest(
+                warehouse.as_deref(),
+                profile.as_deref(),
+                file.as_deref(),
+                path.as_deref(),
+                &mut out,
+            )
+            .await
+        }
+        Command::Policy { command: PolicyCommand::Check { policy } } => setup::policy_check(&policy, &mut out).await,
+    }
+}

@@ -1,0 +1,70 @@
+//! `evaluate`, `publish` and `dashboard`: outputs for programs and the public.
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::text::{emit, out_err};
+use crate::error::{IoContext, Result};
+use crate::output::evaluate::{self, BLOCK_WEEKS, OUTCOME_NOTE};
+use crate::output::report::{self, Format};
+use crate::output::{dashboard, publish};
+use crate::warehouse::Warehouse;
+
+/// `callsift evaluate`: difference-in-differences estimates as a table or file.
+pub async fn evaluate(
+    warehouse: &Path,
+    params: &[(String, String)],
+    replicates: usize,
+    seed: u64,
+    format: Format,
+    out_path: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let wh = Warehouse::open_existing(warehouse)?;
+    let est = evaluate::evaluate(&wh, params, seed, replicates).await?;
+    let mut text = String::new();
+    if format == Format::Table {
+        text.push_str("Program evaluation: difference-in-differences, treated vs comparison districts, weekly means before vs after the start\n");
+        if let Some(e) = est.first() {
+            text.push_str(&format!(
+                "scenario {}, program start {}, treated districts {}; 95% CI: moving-block bootstrap over weeks ({} weeks per block, {} replicates, seed {}); {}\n",
+                e.scenario, e.program_start, e.treated_districts, BLOCK_WEEKS, replicates, seed, OUTCOME_NOTE
+            ));
+        }
+    }
+    text.push_str(&report::format(&[evaluate::to_batch(&est)], format)?);
+    emit(&text, out_path, out)
+}
+
+/// `callsift publish monthly`.
+pub async fn publish_monthly(
+    warehouse: &Path,
+    opts: &publish::MonthlyOptions,
+    out_dir: &Path,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let wh = Warehouse::open_existing(warehouse)?;
+    let p = publish::monthly(&wh, opts, out_dir).await?;
+    writeln!(
+        out,
+        "published the {} transparency report: {} ({} CSV tables, {} cells suppressed below {})",
+        p.month,
+        p.html.display(),
+        p.csvs.len(),
+        p.suppressed_cells,
+        opts.threshold
+    )
+    .ctx(out_err)
+}
+
+/// `callsift dashboard build`.
+pub async fn dashboard_build(
+    name: &str,
+    warehouse: &Path,
+    params: &[(String, String)],
+    out_path: &Path,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let wh = Warehouse::open_existing(warehouse)?;
+    let s = dashboard::build(&wh, name, params, out_path).await?;
+    writeln!(out, "wrote dashboard {} ({} panels) to {}", s.name, s.panels, out_path.display()).ctx(out_err)
+}

@@ -1,0 +1,27 @@
+//! Shared by the command modules: writing text to stdout or a file, and printed numbers.
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{IoContext, Result};
+
+/// Context for a failed write to the terminal.
+pub fn out_err() -> String {
+    "writing output".into()
+}
+
+/// Counts as printed: `1,234,567`.
+pub fn thousands_u(n: u64) -> String {
+    crate::output::format::thousands(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+pub fn emit(text: &str, out_path: Option<&Path>, out: &mut dyn Write) -> Result<()> {
+    match out_path {
+        Some(p) => {
+            if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).ctx(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::write(p, text).ctx(|| format!("writing {}", p.display()))
+        }
+        None => out.write_all(text.as_bytes()).ctx(out_err),
+    }
+}

@@ -1,0 +1,8 @@
+//! Outputs: the report runner and its formats, privacy (the one owner of public-output rules),
+//! publishing, program evaluation and dashboards.
+pub mod dashboard;
+pub mod evaluate;
+pub mod format;
+pub mod privacy;
+pub mod publish;
+pub mod report;

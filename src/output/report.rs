@@ -1,0 +1,181 @@
+//! Reports: SQL files in `queries/` run by DataFusion over the warehouse, printed as a table,
+//! CSV, Markdown or JSON. Adding a report is dropping a `.sql` file into `queries/`.
+//!
+//! A report file may hold several statements (e.g. `CREATE VIEW` then `SELECT`); the last one's
+//! result is the report. Header comments describe it:
+//! ```sql
+//! -- title: Eligible share by scenario
+//! -- answers: What share of calls from the public could community responders take?
+//! -- param: scenario = broad
+//! ```
+//! `${name}` in the SQL is replaced by the parameter's value (from `--param name=value` or the
+//! default); values are restricted to a safe character set. `-- uses: other` makes report
+//! `queries/other.sql` available as a view named `other` (rendered with the same parameters), so
+//! one report can build on another instead of repeating it.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::DFParser;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+
+use crate::assets;
+use crate::error::{Error, Result};
+pub use crate::output::format::{format, rows_as_text, Format};
+
+/// A report definition loaded from `queries/NAME.sql`.
+#[derive(Debug, Clone)]
+pub struct ReportSql {
+    pub name: String,
+    pub title: String,
+    pub answers: String,
+    pub params: Vec<(String, String)>,
+    /// Reports this one reads as views (`-- uses: a, b`).
+    pub uses: Vec<String>,
+    pub sql: String,
+}
+
+impl ReportSql {
+    pub fn load(name: &str) -> Result<ReportSql> {
+        let asset = assets::load("queries", name, ".sql", "report")?;
+        let stem =
+            asset.origin.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| name.to_string());
+        Ok(ReportSql::parse(&stem, &asset.text))
+    }
+
+    pub fn parse(name: &str, text: &str) -> ReportSql {
+        let mut r = ReportSql {
+            name: name.into(),
+            title: name.into(),
+            answers: String::new(),
+            params: Vec::new(),
+            uses: Vec::new(),
+            sql: text.into(),
+        };
+        for line in text.lines().map(str::trim).take_while(|l| l.starts_with("--") || l.is_empty()) {
+            let body = line.trim_start_matches('-').trim();
+            if let Some(t) = body.strip_prefix("title:") {
+                r.title = t.trim().into();
+            } else if let Some(a) = body.strip_prefix("answers:") {
+                r.answers = a.trim().into();
+            } else if let Some(u) = body.strip_prefix("uses:") {
+                r.uses.extend(u.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()));
+            } else if let Some(p) = body.strip_prefix("param:") {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                r.params.push((k.trim().into(), v.trim().into()));
+            }
+        }
+        r
+    }
+
+    /// Substitute parameters: declared defaults, overridden by `given`.
+    pub fn render(&self, given: &[(String, String)]) -> Result<String> {
+        let mut sql = self.sql.clone();
+        for (k, _) in given {
+            if !self.params.iter().any(|(p, _)| p == k) {
+                return Err(Error::Usage(format!(
+                    "report `{}` has no parameter `{k}` (parameters: {})",
+                    self.name,
+                    if self.params.is_empty() {
+                        "none".into()
+                    } else {
+                        self.params.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
+                    }
+                )));
+            }
+        }
+        for (k, default) in &self.params {
+            let v = given.iter().find(|(g, _)| g == k).map(|(_, v)| v.as_str()).unwrap_or(default);
+            if !v.chars().all(|c| c.is_ascii_alphanumeric() || " _-:.,+/".contains(c)) {
+                return Err(Error::Usage(format!(
+                    "parameter `{k}`: `{v}` has characters other than letters, digits and ` _-:.,+/`"
+                )));
+            }
+            sql = sql.replace(&format!("${{{k}}}"), v);
+        }
+        Ok(sql)
+    }
+}
+
+/// Run one or more `;`-separated statements; return the last statement's result.
+pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})?;
+    if statements.is_empty() {
+        return Err(Error::Usage("no SQL statement given".into()));
+    }
+    let mut last = Vec::new();
+    for stmt in statements {
+        let plan = ctx.state().statement_to_plan(stmt).await?;
+        last = ctx.execute_logical_plan(plan).await?.collect().await?;
+    }
+    Ok(last)
+}
+
+pub async fn run_report(
+    ctx: &SessionContext,
+    report: &ReportSql,
+    params: &[(String, String)],
+) -> Result<Vec<RecordBatch>> {
+    // Parameters go to whichever of this report and the reports it uses declare them.
+    let mut used = Vec::new();
+    for name in &report.uses {
+        used.push(ReportSql::load(name)?);
+    }
+    let declared = |r: &ReportSql, k: &str| r.params.iter().any(|(p, _)| p == k);
+    for (k, _) in params {
+        if !declared(report, k) && !used.iter().any(|u| declared(u, k)) {
+            let mut all: Vec<&str> = report
+                .params
+                .iter()
+                .chain(used.iter().flat_map(|u| u.params.iter()))
+                .map(|(p, _)| p.as_str())
+                .collect();
+            all.dedup();
+            return Err(Error::Usage(format!(
+                "report `{}` has no parameter `{k}` (parameters: {})",
+                report.name,
+                if all.is_empty() { "none".into() } else { all.join(", ") }
+            )));
+        }
+    }
+    let own =
+        |r: &ReportSql| -> Vec<(String, String)> { params.iter().filter(|(k, _)| declared(r, k)).cloned().collect() };
+    for u in &used {
+        let body = u.render(&own(u))?;
+        run_sql(ctx, &format!("CREATE OR REPLACE VIEW {} AS {}", u.name, body.trim().trim_end_matches(';'))).await?;
+    }
+    let sql = report.render(&own(report))?;
+    run_sql(ctx, &sql).await.map_err(|e| match e {
+        Error::DataFusion(d) => Error::Refused(format!("report `{}` failed: {d}", report.name)),
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_comments_and_params() {
+        let r = ReportSql::parse("x", "-- title: T\n-- answers: A?\n-- param: month = 2024-06\nSELECT '${month}' AS m");
+        assert_eq!(r.title, "T");
+        assert_eq!(r.answers, "A?");
+        assert_eq!(
+            r.render(&[]).unwrap(),
+            "-- title: T\n-- answers: A?\n-- param: month = 2024-06\nSELECT '2024-06' AS m"
+        );
+        assert!(r.render(&[("month".into(), "x'; DROP".into())]).is_err());
+        assert!(r.render(&[("nope".into(), "1".into())]).unwrap_err().to_string().contains("no parameter `nope`"));
+    }
+
+    #[tokio::test]
+    async fn multi_statement_returns_last_result() {
+        let ctx = crate::warehouse::engine::new_context();
+        let b = run_sql(&ctx, "CREATE VIEW v AS SELECT 1 AS a UNION ALL SELECT 2; SELECT sum(a) AS s FROM v")
+            .await
+            .unwrap();
+        let out = format(&b, Format::Csv).unwrap();
+        assert_eq!(out, "s\n3\n");
+        assert_eq!(format(&b, Format::Md).unwrap(), "| s |\n|---|\n| 3 |\n");
+        assert!(format(&b, Format::Json).unwrap().contains("\"s\": 3"));
+    }
+}
