@@ -265,6 +265,9 @@ impl Interner {
 
 const NONE32: u32 = u32::MAX;
 
+// The flag bitmask is a u16: a new flag past 16 must widen it (a u8 silently wrapped bit 8 onto bit 0).
+const _: () = assert!(FLAGS.len() <= u16::BITS as usize);
+
 #[derive(Debug, Clone)]
 struct CallRow {
     call_id: Span,
@@ -294,7 +297,8 @@ struct CallRow {
     responder_type: u32,
     community_responder: bool,
     busy_minutes: Option<f64>,
-    flags: u8,
+    /// Bit k = `FLAGS[k]` (checked at compile time to fit).
+    flags: u16,
     /// year * 12 + (month - 1), local time of receipt: the partition.
     ym: i32,
 }
@@ -703,7 +707,7 @@ impl<'p> RowParser<'p> {
             crate::source::profile::TypeBasis::Final => fin.map(|t| (Some(t), true)).unwrap_or((initial, false)),
         };
         let mut category = NONE32;
-        let mut flags = 0u8;
+        let mut flags = 0u16;
         let mut third_party_p = None;
         let mut type_mapped = false;
         if let Some(t) = basis {
