@@ -73,8 +73,8 @@ fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
     let r = callsift(&["crosswalk", "suggest", "--warehouse", &wh]).ok();
     assert_eq!(
         r.stdout,
-        "raw_type,category,weapon,violence,medical,in_progress,bh_nexus,conflict,police_type,third_party_likelihood,note\n\
-         SPECIAL DETAIL,,,,,,,,,,REVIEW: no rule matched; 1 calls\n"
+        "raw_type,category,weapon,violence,medical,in_progress,imminent_danger,insufficient_info,bh_nexus,conflict,police_type,third_party_likelihood,note\n\
+         SPECIAL DETAIL,,,,,,,,,,,,REVIEW: no rule matched; 1 calls\n"
     );
     // On a file, with a profile whose crosswalk lacks types: a draft written for review.
     let csv = t.write(

@@ -96,6 +96,7 @@ pub(crate) mod tests {
     use datafusion::prelude::SessionContext;
 
     use super::*;
+    use datafusion::arrow::array::AsArray;
     use crate::warehouse::schema;
 
     /// A hand-built call: defaults are a mapped, public, non-urgent call with no flags.

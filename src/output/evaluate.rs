@@ -436,12 +436,10 @@ pub fn to_batch(est: &[Estimate]) -> RecordBatch {
     RecordBatch::try_new(Arc::new(schema), cols.into_iter().map(|(_, a)| a).collect()).expect("columns match schema")
 }
 
-/// `callsift evaluate`: estimates printed (or written to `out`) in `format`; the table format adds
-/// a title and the method.
-#[allow(clippy::too_many_arguments)]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::report::Format;
 
     /// A weekly series with noise, a shared trend and seasonality; `effect` added to treated post weeks.
     fn series(effect: f64, seed: u64) -> (Vec<WeekPair>, Vec<WeekPair>) {
