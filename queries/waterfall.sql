@@ -15,8 +15,8 @@ staged AS (
     SELECT *,
            CASE outcome
                WHEN 'excluded_self_initiated' THEN 1 WHEN 'out_of_hours' THEN 2 WHEN 'out_of_area' THEN 3
-               WHEN 'insufficient_info' THEN 4 WHEN 'disqualified' THEN 5 WHEN 'out_of_scope' THEN 6
-               WHEN 'limited' THEN 7 ELSE 8 END AS stage
+               WHEN 'unmapped' THEN 4 WHEN 'insufficient_info' THEN 5 WHEN 'disqualified' THEN 6
+               WHEN 'out_of_scope' THEN 7 WHEN 'limited' THEN 8 ELSE 9 END AS stage
     FROM t
 ),
 totals AS (
@@ -38,7 +38,7 @@ steps AS (
     SELECT scenario, 0, '', 'all calls', all_calls, CAST(all_calls AS DOUBLE), public_calls, NULL, NULL FROM totals
     UNION ALL
     -- Calls eligible only if an unrecorded fact (e.g. who called) falls their way: the expected share removed.
-    SELECT s.scenario, 7, '~', 'minus estimated (unrecorded caller)', CAST(round(s.high - s.p) AS BIGINT), s.p, tt.public_calls, NULL, NULL
+    SELECT s.scenario, 8, '~', 'minus estimated (unrecorded caller)', CAST(round(s.high - s.p) AS BIGINT), s.p, tt.public_calls, NULL, NULL
     FROM staged s JOIN totals tt ON tt.scenario = s.scenario
     WHERE s.outcome = 'eligible' AND s.high > s.low
 )

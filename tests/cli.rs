@@ -37,7 +37,11 @@ fn ingest_reconciles_every_row() {
     assert_eq!(r["rejects_by_reason"]["ragged_row"], 2);
     assert_eq!(r["rejects_by_reason"]["missing:call_id"], 1);
     assert_eq!(r["rejects_by_reason"]["invalid_time:received_at"], 1);
-    assert_eq!(r["unmapped_types"][0]["raw_type"], "SPECIAL DETAIL");
+    // Categories: 7 calls from the crosswalk, 1 (`CODE ZULU`) that neither it nor the classifier maps.
+    assert_eq!(r["calls_by_category_source"]["crosswalk"], 7);
+    assert_eq!(r["calls_by_category_source"]["classifier"], 0);
+    assert_eq!(r["calls_by_category_source"]["unmapped"], 1);
+    assert_eq!(r["unmapped_types"][0]["raw_type"], "CODE ZULU");
     assert_eq!(r["unmapped_types"][0]["rows"], 1);
     assert_eq!(r["unmapped_values"]["priority"]["P9"], 1);
     assert_eq!(r["duplicate_call_ids"], 0);
@@ -204,9 +208,7 @@ fn tag_refuses_when_unmapped_volume_is_too_high() {
     let r = callsift(&["tag", "--warehouse", &wh]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("12.5% of calls")
-            && r.stderr.contains("SPECIAL DETAIL")
-            && r.stderr.contains("--allow-unmapped"),
+        r.stderr.contains("12.5% of calls") && r.stderr.contains("CODE ZULU") && r.stderr.contains("--allow-unmapped"),
         "{}",
         r.stderr
     );
@@ -305,7 +307,7 @@ fn usage_and_config_errors_exit_2_runtime_errors_exit_1() {
     let r = callsift(&["policy", "check", "standard"]).ok();
     assert!(
         r.stdout
-            .contains("policy standard is valid: 5 disqualifiers, 3 limitations, 5 scenarios (8 with --scenarios all)"),
+            .contains("policy standard is valid: 6 disqualifiers, 3 limitations, 5 scenarios (8 with --scenarios all)"),
         "{}",
         r.stdout
     );

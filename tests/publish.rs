@@ -26,7 +26,7 @@ fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
         "{summary}"
     );
     assert!(
-        summary.contains("\neligible calls,175,150,495\n") && summary.contains("\nadditional unit calls,<11,<11,13\n"),
+        summary.contains("\neligible calls,170,146,483\n") && summary.contains("\nadditional unit calls,<11,<11,13\n"),
         "{summary}"
     );
 

@@ -74,7 +74,9 @@ fn mini_sizing_staffing_and_officer_hours() {
     assert_eq!(column(&detail, "eligible_calls").iter().map(|v| num(v)).sum::<f64>(), 5.0);
     let narrow = report_csv(&wh, "sizing_detail", &["scenario=narrowest"]);
     assert!(column(&narrow, "scenario").iter().all(|s| s == "narrowest"));
-    assert!((column(&narrow, "eligible_calls").iter().map(|v| num(v)).sum::<f64>() - 0.5).abs() < 0.02, "{narrow}");
+    // 0.5 (a person in crisis, caller unknown) + 0.1 (a welfare check whose final type records a
+    // person in crisis: BH nexus, so not a police type; third party with likelihood 0.9).
+    assert!((column(&narrow, "eligible_calls").iter().map(|v| num(v)).sum::<f64>() - 0.6).abs() < 0.02, "{narrow}");
     assert!(column(&narrow, "basis").contains(&"estimate".to_string()));
 
     let staffing = report_csv(&wh, "staffing", &[]);
@@ -191,10 +193,10 @@ async fn demo_reports_and_evaluation() {
     let w = crate::common::demo().warehouse();
     let wh = w.display().to_string();
 
-    // sizing_detail adds up to the sizing report (broad: 17,578 calls from the public, 7,914 eligible).
+    // sizing_detail adds up to the sizing report (broad: 17,578 calls from the public, 7,693 eligible).
     let detail = report_csv(&wh, "sizing_detail", &[]);
     assert_eq!(column(&detail, "public_calls").iter().map(|v| num(v)).sum::<f64>(), 17578.0);
-    assert_eq!(column(&detail, "eligible_calls").iter().map(|v| num(v)).sum::<f64>(), 7914.0);
+    assert_eq!(column(&detail, "eligible_calls").iter().map(|v| num(v)).sum::<f64>(), 7693.0);
     let hows = column(&detail, "hour_of_week");
     assert!(hows.iter().all(|h| (0..168).contains(&(num(h) as i64))));
 
@@ -205,9 +207,9 @@ async fn demo_reports_and_evaluation() {
     assert_eq!(*teams.iter().max().unwrap(), 2);
     assert!(teams.iter().all(|&n| n >= 1), "every hour has eligible calls in the demo");
     let r = &rows(&staffing)[1];
-    assert_eq!(&r[r.len() - 4..], ["0.8", "10.0", "0.8", "data: mean busy minutes per unit over 7287 eligible calls"]);
-    // Monday 00:00 by hand: 32 eligible calls over 66 Mondays; A = 0.8 * 32/66 * 36.7/60; with N = 1, C = A.
-    assert_eq!(&r[..11], ["broad", "0", "Mon", "0", "32.0", "66", "0.485", "0.388", "36.7", "0.237", "1"]);
+    assert_eq!(&r[r.len() - 4..], ["0.8", "10.0", "0.8", "data: mean busy minutes per unit over 7086 eligible calls"]);
+    // Monday 00:00 by hand: 31 eligible calls over 66 Mondays; A = 0.8 * 31/66 * 36.7/60 = 0.2298; with N = 1, C = A.
+    assert_eq!(&r[..11], ["broad", "0", "Mon", "0", "31.0", "66", "0.47", "0.376", "36.7", "0.23", "1"]);
     let staffing_narrow =
         report_csv(&wh, "staffing", &["scenario=narrowest", "target_share=1", "wait_minutes=5", "service_level=0.9"]);
     assert!(column(&staffing_narrow, "scenario").iter().all(|s| s == "narrowest"));
@@ -223,9 +225,9 @@ async fn demo_reports_and_evaluation() {
     assert_eq!(
         sql_csv(&w, "SELECT round(sum(c.unit_busy_minutes) / 60.0, 1) AS h, count(*) AS n FROM calls c JOIN eligibility e ON e.call_id = c.call_id \
                      WHERE e.scenario = 'broad' AND e.eligible AND NOT c.self_initiated AND NOT c.community_responder AND c.year * 100 + c.month = 202401"),
-        "h,n\n370.1,507\n"
+        "h,n\n357.0,491\n"
     );
-    assert_eq!(&rows(&hours)[1][..5], ["broad", "202401", "507", "29", "370.1"]);
+    assert_eq!(&rows(&hours)[1][..5], ["broad", "202401", "491", "28", "357.0"]);
 
     // The weekly evaluation series: 64 complete weeks (the launch week and the last, partial week out) x 2 groups.
     let weekly = report_csv(&wh, "evaluation_weekly", &[]);
@@ -235,12 +237,12 @@ async fn demo_reports_and_evaluation() {
         "demo_evaluation_weekly_csv",
         filter_rows(&weekly, "week", |w| ["2024-05-13", "2024-05-20", "2024-06-03", "2024-06-10"].contains(&w))
     );
-    // One cell by hand: treated, week of 2024-06-03: 32 eligible calls handled by police, 15 repeats.
+    // One cell by hand: treated, week of 2024-06-03: 31 eligible calls handled by police, 13 repeats.
     assert_eq!(
         sql_csv(&w, "SELECT count(*) AS n FROM calls c JOIN eligibility e ON e.call_id = c.call_id AND e.scenario = 'broad' \
                      WHERE e.eligible AND NOT c.self_initiated AND NOT c.community_responder AND c.district IN ('D1', 'D3') \
                      AND c.received_local >= TIMESTAMP '2024-06-03 00:00:00' AND c.received_local < TIMESTAMP '2024-06-10 00:00:00'"),
-        "n\n32\n"
+        "n\n31\n"
     );
     assert_eq!(
         sql_csv(&w, "WITH p AS (SELECT c.call_id, c.received_at, c.received_local, c.address, c.district FROM calls c \
@@ -249,14 +251,14 @@ async fn demo_reports_and_evaluation() {
                        AND (b.received_at < a.received_at OR (b.received_at = a.received_at AND b.call_id < a.call_id)) \
                        AND b.received_at >= a.received_at - INTERVAL '30' DAY \
                      WHERE a.district IN ('D1', 'D3') AND a.received_local >= TIMESTAMP '2024-06-03 00:00:00' AND a.received_local < TIMESTAMP '2024-06-10 00:00:00'"),
-        "n\n15\n"
+        "n\n13\n"
     );
     let week_0603 = filter_rows(&weekly, "week", |w| w == "2024-06-03");
     assert_eq!(column(&week_0603, "group"), ["comparison", "treated"]);
     assert_eq!(column(&week_0603, "period"), ["post", "post"]);
-    assert_eq!(column(&week_0603, "police_eligible_calls")[1], "32");
-    assert_eq!(column(&week_0603, "repeat_calls")[1], "15");
-    assert_eq!(column(&week_0603, "police_eligible_pct")[1], "74.42", "32 of 43");
+    assert_eq!(column(&week_0603, "police_eligible_calls")[1], "31");
+    assert_eq!(column(&week_0603, "repeat_calls")[1], "13");
+    assert_eq!(column(&week_0603, "police_eligible_pct")[1], "75.61", "31 of 41");
     // No address column in the output.
     assert!(!rows(&weekly)[0].iter().any(|c| c.contains("address")));
 

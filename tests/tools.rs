@@ -73,8 +73,8 @@ fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
     let r = callsift(&["crosswalk", "suggest", "--warehouse", &wh]).ok();
     assert_eq!(
         r.stdout,
-        "raw_type,category,weapon,violence,medical,in_progress,imminent_danger,insufficient_info,bh_nexus,conflict,police_type,third_party_likelihood,note\n\
-         SPECIAL DETAIL,,,,,,,,,,,,REVIEW: no rule matched; 1 calls\n"
+        "raw_type,category,weapon,violence,medical,in_progress,imminent_danger,insufficient_info,bh_nexus,conflict,police_type,third_party_likelihood,confidence,rule,calls,source,note\n\
+         CODE ZULU,,,,,,,,,,,,,,1,,REVIEW: no rule matched; choose a category\n"
     );
     // On a file, with a profile whose crosswalk lacks types: a draft written for review.
     let csv = t.write(
@@ -96,15 +96,32 @@ fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
     ])
     .ok();
     assert!(
-        r.stdout.contains("wrote 1 draft crosswalk rows (1 with a suggested category, 0 to review by hand)"),
+        r.stdout.contains(
+            "wrote 1 draft crosswalk rows (1 with a suggested category = 100.0% of 2 calls, 0 to review by hand)"
+        ),
         "{}",
         r.stdout
     );
     let draft = std::fs::read_to_string(out).unwrap();
     assert_eq!(
         draft.lines().nth(1).unwrap(),
-        "MENTAL SUBJ W/ KNIFE,Behavioral Health,1,,,,1,,,,\"suggested (confidence 0.80): mental-health keyword, weapon keyword; 2 calls\""
+        "MENTAL SUBJ W/ KNIFE,Behavioral Health,1,,,,,,1,,,0.5,0.99,mental_health+mod_weapon_gun,2,classifier,REVIEW: suggested by the classifier"
     );
+
+    // A type list from any city (`raw_type,count`): drafts for every type, for review.
+    let types = t.write("types.csv", "raw_type,count\nSUICIDE THREAT,40\nWELFARE CHK,\"1,200\"\nXQ 77,3\n");
+    let r = callsift(&["crosswalk", "suggest", "--types", types.to_str().unwrap(), "--out", &t.s("d2.csv")]).ok();
+    assert!(
+        r.stdout.contains("wrote 3 draft crosswalk rows (2 with a suggested category = 99.8% of 1243 calls"),
+        "{}",
+        r.stdout
+    );
+    let d2 = std::fs::read_to_string(t.join("d2.csv")).unwrap();
+    let lines: Vec<&str> = d2.lines().collect();
+    assert!(lines[1].starts_with("WELFARE CHK,Assisting the Public,") && lines[1].contains(",1200,"), "{d2}");
+    // Suicide types are imminent danger (never eligible under `broad`).
+    assert!(lines[2].starts_with("SUICIDE THREAT,Behavioral Health,,,,,1,,1,"), "{d2}");
+    assert!(lines[3].starts_with("XQ 77,,") && lines[3].contains("REVIEW: no rule matched"), "{d2}");
 }
 
 #[test]
@@ -125,8 +142,12 @@ fn explain_waterfall_and_all_scenarios() {
 
     let r = callsift(&["explain", "24-0000001", "--warehouse", &wh]).ok();
     assert!(r.stdout.contains("units                  2"), "{}", r.stdout);
+    assert!(r.stdout.contains("category_source        crosswalk"), "{}", r.stdout);
+    // Sized on the initial type (a welfare check, a police type); the final type records a person in
+    // crisis, which gives the call a behavioral-health nexus: no_police_types does not remove it.
+    assert!(r.stdout.contains("bh_nexus               true"), "{}", r.stdout);
     assert!(
-        r.stdout.lines().any(|l| l.trim_start().starts_with("true") && l.contains("limitation no_police_types")),
+        r.stdout.lines().any(|l| l.trim_start().starts_with("false") && l.contains("limitation no_police_types")),
         "{}",
         r.stdout
     );
@@ -134,6 +155,12 @@ fn explain_waterfall_and_all_scenarios() {
         r.stdout
             .lines()
             .any(|l| l.contains("no_third_party ") && l.contains("eligible") && l.contains("probability 0.10")),
+        "{}",
+        r.stdout
+    );
+    let r = callsift(&["explain", "24-0000011", "--warehouse", &wh]).ok();
+    assert!(
+        r.stdout.lines().any(|l| l.trim_start().starts_with("true") && l.contains("limitation no_police_types")),
         "{}",
         r.stdout
     );

@@ -110,6 +110,21 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Re-size every scenario while varying each uncertain assumption one at a time.
+    Sensitivity {
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Built-in policy name or path (default: the policy the warehouse was last tagged with).
+        #[arg(long)]
+        policy: Option<String>,
+        /// Assumptions file (policies/NAME.toml).
+        #[arg(long, default_value = "sensitivity")]
+        assumptions: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Publish public reports.
     Publish {
         #[command(subcommand)]
@@ -192,8 +207,11 @@ pub enum ProfileCommand {
 pub enum CrosswalkCommand {
     /// Draft crosswalk rows for unmapped call types (from a warehouse, or a file read with a profile).
     Suggest {
-        #[arg(long, conflicts_with_all = ["profile", "file"])]
+        #[arg(long, conflicts_with_all = ["profile", "file", "types"])]
         warehouse: Option<PathBuf>,
+        /// A type list from any city: CSV with columns `raw_type,count`.
+        #[arg(long, conflicts_with_all = ["profile", "file"])]
+        types: Option<PathBuf>,
         #[arg(long, requires = "file")]
         profile: Option<String>,
         file: Option<PathBuf>,

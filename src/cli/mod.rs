@@ -44,17 +44,23 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Dashboard { command: DashboardCommand::Build { name, warehouse, out: path, params } } => {
             output::dashboard_build(&name, &warehouse, &params, &path, &mut out).await
         }
+        Command::Sensitivity { warehouse, policy, assumptions, format, out: path } => {
+            query::sensitivity(&warehouse, policy.as_deref(), &assumptions, format, path.as_deref(), &mut out).await
+        }
         Command::Profile { command: ProfileCommand::List } => setup::profile_list(&mut out),
         Command::Profile { command: ProfileCommand::Detect { file } } => setup::profile_detect(&file, &mut out),
-        Command::Crosswalk { command: CrosswalkCommand::Suggest { warehouse, profile, file, out: path } } => {
-            setup::crosswalk_suggest(
-                warehouse.as_deref(),
-                profile.as_deref(),
-                file.as_deref(),
-                path.as_deref(),
-                &mut out,
-            )
-            .await
+        Command::Crosswalk { command: CrosswalkCommand::Suggest { warehouse, types, profile, file, out: path } } => {
+            let from = match (&warehouse, &types, &profile, &file) {
+                (Some(w), None, None, None) => setup::SuggestFrom::Warehouse(w),
+                (None, Some(t), None, None) => setup::SuggestFrom::Types(t),
+                (None, None, Some(p), Some(f)) => setup::SuggestFrom::File(p, f),
+                _ => {
+                    return Err(crate::Error::Usage(
+                        "give one of --warehouse DIR, --types TYPES.csv, or --profile NAME and a FILE".into(),
+                    ))
+                }
+            };
+            setup::crosswalk_suggest(from, path.as_deref(), &mut out).await
         }
         Command::Policy { command: PolicyCommand::Check { policy } } => setup::policy_check(&policy, &mut out).await,
     }

@@ -3,7 +3,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::query::report;
-use crate::cli::text::{out_err, thousands_u};
+use crate::cli::text::{out_err, source_shares, thousands_u};
 use crate::eligibility::policy::Policy;
 use crate::eligibility::tag::{self, TagOptions};
 use crate::error::{Error, IoContext, Result};
@@ -30,6 +30,10 @@ pub fn describe_ingest(r: &IngestRecord, seconds: Option<f64>) -> String {
     if !r.rejects_by_reason.is_empty() {
         let parts: Vec<String> = r.rejects_by_reason.iter().map(|(k, v)| format!("{k} {}", thousands_u(*v))).collect();
         s.push_str(&format!("  rejected by reason: {}\n", parts.join(", ")));
+    }
+    if !r.calls_by_category_source.is_empty() {
+        let by = r.calls_by_category_source.iter().map(|(k, v)| (k.as_str(), *v));
+        s.push_str(&format!("  call-type categories from: {}\n", source_shares(by, r.calls_kept)));
     }
     let unmapped: u64 = r.unmapped_types.iter().map(|u| u.rows).sum();
     if unmapped > 0 {
@@ -145,10 +149,12 @@ pub async fn tag(policy: &str, warehouse: &Path, opts: &TagOptions, out: &mut dy
         }
     )
     .ctx(out_err)?;
+    let by = s.coverage.by_source.iter().map(|(k, v)| (k.as_str(), *v));
+    writeln!(out, "  call-type categories from: {}", source_shares(by, s.coverage.calls)).ctx(out_err)?;
     let top: Vec<String> = s.coverage.top.iter().take(5).map(|(t, n)| format!("{t} ({n})")).collect();
     writeln!(
         out,
-        "  crosswalk coverage: {:.2}% of calls unmapped ({} calls){}",
+        "  coverage: {:.2}% of calls unmapped ({} calls){}",
         s.coverage.share * 100.0,
         thousands_u(s.coverage.unmapped),
         if top.is_empty() { String::new() } else { format!("; top: {}", top.join(", ")) }

@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::cli::text::{emit, out_err};
 use crate::eligibility::policy::Policy;
 use crate::error::{Error, IoContext, Result};
+use crate::source::classify::Classifier;
 use crate::source::profile::Profile;
 use crate::warehouse::Warehouse;
 
@@ -63,34 +64,38 @@ pub fn profile_detect(file: &Path, out: &mut dyn Write) -> Result<()> {
     out.write_all(s.as_bytes()).ctx(out_err)
 }
 
-pub async fn crosswalk_suggest(
-    warehouse: Option<&Path>,
-    profile: Option<&str>,
-    file: Option<&Path>,
-    out_path: Option<&Path>,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let types = match (warehouse, profile, file) {
-        (Some(w), None, None) => crate::source::suggest::unmapped_in_warehouse(&Warehouse::open_existing(w)?).await?,
-        (None, Some(p), Some(f)) => crate::source::suggest::unmapped_in_file(&Profile::load(p)?, f)?,
-        _ => return Err(Error::Usage("give either --warehouse DIR, or --profile NAME and a FILE".into())),
+pub async fn crosswalk_suggest(source: SuggestFrom<'_>, out_path: Option<&Path>, out: &mut dyn Write) -> Result<()> {
+    use crate::source::suggest;
+    let types = match source {
+        SuggestFrom::Warehouse(w) => suggest::unlisted_in_warehouse(&Warehouse::open_existing(w)?).await?,
+        SuggestFrom::File(p, f) => suggest::unlisted_in_file(&Profile::load(p)?, f)?,
+        SuggestFrom::Types(t) => suggest::types_from_csv(t)?,
     };
-    let rules = crate::source::suggest::load_rules()?;
-    let s = crate::source::suggest::suggest(&types, &rules);
-    let text = crate::source::suggest::to_csv(&s);
-    let matched = s.iter().filter(|x| x.category.is_some()).count();
-    if let Some(p) = out_path {
-        emit(&text, Some(p), out)?;
-        writeln!(
-            out,
-            "wrote {} draft crosswalk rows ({} with a suggested category, {} to review by hand) to {}; review, then append to the crosswalk",
-            s.len(),
-            matched,
-            s.len() - matched,
-            p.display()
-        )
-        .ctx(out_err)
-    } else {
-        emit(&text, None, out)
-    }
+    let classifier = Classifier::load_default()?;
+    let s = suggest::suggest(&types, &classifier);
+    let text = suggest::to_csv(&s)?;
+    let matched = s.iter().filter(|x| x.classified.is_some()).count();
+    let Some(p) = out_path else { return emit(&text, None, out) };
+    emit(&text, Some(p), out)?;
+    let calls: u64 = s.iter().map(|x| x.calls).sum();
+    let matched_calls: u64 = s.iter().filter(|x| x.classified.is_some()).map(|x| x.calls).sum();
+    writeln!(
+        out,
+        "wrote {} draft crosswalk rows ({} with a suggested category = {:.1}% of {} calls, {} to review by hand) to {}; \
+         review, then append to the crosswalk",
+        s.len(),
+        matched,
+        100.0 * matched_calls as f64 / calls.max(1) as f64,
+        calls,
+        s.len() - matched,
+        p.display()
+    )
+    .ctx(out_err)
+}
+
+/// Where `crosswalk suggest` takes its call types from.
+pub enum SuggestFrom<'a> {
+    Warehouse(&'a Path),
+    File(&'a str, &'a Path),
+    Types(&'a Path),
 }

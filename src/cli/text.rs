@@ -25,3 +25,12 @@ pub fn emit(text: &str, out_path: Option<&Path>, out: &mut dyn Write) -> Result<
         None => out.write_all(text.as_bytes()).ctx(out_err),
     }
 }
+
+/// `crosswalk 95.10%, classifier 4.50%, unmapped 0.40%` of `total` calls.
+pub fn source_shares<'a>(by_source: impl IntoIterator<Item = (&'a str, u64)>, total: u64) -> String {
+    by_source
+        .into_iter()
+        .map(|(s, n)| format!("{s} {:.2}% ({})", 100.0 * n as f64 / total.max(1) as f64, thousands_u(n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

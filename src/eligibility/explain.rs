@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use datafusion::arrow::array::AsArray;
 
-use crate::eligibility::policy::{self, LimitationKind, Policy};
+use crate::eligibility::policy::{self, Policy};
 use crate::error::{Error, Result};
 use crate::output::report;
 use crate::warehouse::Warehouse;
@@ -40,21 +40,19 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
         .await?
         .collect()
         .await?;
-    let mut labels: Vec<(String, String)> = vec![
-        ("x_self".into(), format!("self_initiated      {}", policy.self_initiated.sql)),
-        ("x_info".into(), format!("insufficient_info   {}", policy.insufficient_info.sql)),
-    ];
-    for (i, d) in policy.disqualifiers.iter().enumerate() {
-        labels.push((format!("d_{i}"), format!("disqualifier {:<12} {}", d.name, d.sql)));
-    }
-    labels.push(("s_scope".into(), format!("scope               {}", policy.scope.sql)));
-    for (i, l) in policy.limitations.iter().enumerate() {
-        labels.push((format!("l_{i}"), format!("limitation {:<14} {}", l.name, l.excludes_sql())));
-        if let LimitationKind::Rule { unknown: Some(u), likelihood: Some(p), .. } = &l.kind {
-            labels.push((format!("u_{i}"), format!("  unrecorded?        {u}")));
-            labels.push((format!("p_{i}"), format!("  likelihood         {p}")));
-        }
-    }
+    let labels: Vec<(String, String)> = policy
+        .rule_columns()
+        .into_iter()
+        .map(|rc| {
+            let what = match rc.kind {
+                "rule" => rc.name.clone(),
+                "unrecorded" => "  unrecorded?".to_string(),
+                "likelihood" => "  likelihood".to_string(),
+                k => format!("{k} {}", rc.name),
+            };
+            (rc.column, format!("{what:<30} {}", rc.sql))
+        })
+        .collect();
     writeln!(out, "\nrules of policy {} (true = the rule fires):", policy.name).unwrap();
     if let Some(b) = rules.first() {
         let text = report::rows_as_text(std::slice::from_ref(b))?;

@@ -4,7 +4,7 @@
 //! disqualifiers, a scope, limitations and scenarios. Every rule is a SQL boolean expression over the
 //! `calls` table, checked against the call schema when the policy loads and evaluated by DataFusion —
 //! no rule is a Rust branch. Outcomes are kept apart, in this order (first match wins):
-//! `excluded_self_initiated`, `out_of_hours`, `out_of_area`, `insufficient_info`,
+//! `excluded_self_initiated`, `out_of_hours`, `out_of_area`, `unmapped`, `insufficient_info`,
 //! `disqualified:<rule>`, `out_of_scope`, `limited:<limitation>`, `eligible`.
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,8 @@ use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
 use crate::assets::{self, Asset};
+use crate::eligibility::outcome::Outcome;
+use crate::eligibility::rules;
 use crate::error::{Error, Result};
 use crate::warehouse::schema;
 
@@ -74,6 +76,8 @@ struct PolicyToml {
     max_unmapped_share: f64,
     /// Calls that are police activity, not calls from the public (removed from the denominator).
     self_initiated: RuleBody,
+    /// Calls whose type has no category (default: `category_source = 'unmapped'`).
+    unmapped: Option<RuleBody>,
     insufficient_info: RuleBody,
     #[serde(default, rename = "disqualifier")]
     disqualifiers: Vec<RuleToml>,
@@ -94,6 +98,9 @@ struct RuleBody {
     when: String,
 }
 
+/// The `[unmapped]` rule when a policy does not say.
+pub const DEFAULT_UNMAPPED: &str = "category_source = 'unmapped'";
+
 fn default_max_unmapped() -> f64 {
     0.02
 }
@@ -104,6 +111,39 @@ pub struct Rule {
     pub description: String,
     /// SQL boolean expression over `calls`.
     pub sql: String,
+}
+
+/// One per-call rule as a column of the tagging query (see [`rules`] for the column names).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleColumn {
+    pub column: String,
+    /// `rule`, `disqualifier`, `limitation`, `unrecorded` or `likelihood`.
+    pub kind: &'static str,
+    pub name: String,
+    pub sql: String,
+    /// Boolean rule; otherwise a probability 0..1.
+    pub boolean: bool,
+}
+
+impl RuleColumn {
+    /// How errors name the rule: `disqualifier `weapon``, `insufficient_info`.
+    pub fn label(&self) -> String {
+        match self.kind {
+            "rule" => self.name.clone(),
+            "unrecorded" => format!("limitation `{}` unknown", self.name),
+            "likelihood" => format!("limitation `{}` likelihood", self.name),
+            k => format!("{k} `{}`", self.name),
+        }
+    }
+
+    /// The SELECT item computing it: a guarded boolean, or a probability clamped to 0..1.
+    pub fn select_item(&self) -> String {
+        if self.boolean {
+            format!("{} AS {}", guard(&self.sql), self.column)
+        } else {
+            format!("LEAST(GREATEST(CAST(COALESCE(({}), 0.5) AS DOUBLE), 0.0), 1.0) AS {}", self.sql, self.column)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,9 +189,9 @@ impl Limitation {
     /// Outcome text when this limitation removes a call.
     pub fn outcome(&self) -> String {
         match self.kind {
-            LimitationKind::Hours { .. } => "out_of_hours".into(),
-            LimitationKind::Area { .. } => "out_of_area".into(),
-            LimitationKind::Rule { .. } => format!("limited:{}", self.name),
+            LimitationKind::Hours { .. } => Outcome::OutOfHours.reason(None),
+            LimitationKind::Area { .. } => Outcome::OutOfArea.reason(None),
+            LimitationKind::Rule { .. } => Outcome::Limited.reason(Some(&self.name)),
         }
     }
 
@@ -176,6 +216,7 @@ pub struct Policy {
     pub sha256: String,
     pub max_unmapped_share: f64,
     pub self_initiated: Rule,
+    pub unmapped: Rule,
     pub insufficient_info: Rule,
     pub disqualifiers: Vec<Rule>,
     pub scope: Rule,
@@ -348,6 +389,14 @@ impl Policy {
                 description: t.self_initiated.description,
                 sql: t.self_initiated.when,
             },
+            unmapped: match t.unmapped {
+                Some(u) => Rule { name: "unmapped".into(), description: u.description, sql: u.when },
+                None => Rule {
+                    name: "unmapped".into(),
+                    description: "No category from the crosswalk or the classifier".into(),
+                    sql: DEFAULT_UNMAPPED.into(),
+                },
+            },
             insufficient_info: Rule {
                 name: "insufficient_info".into(),
                 description: t.insufficient_info.description,
@@ -361,21 +410,29 @@ impl Policy {
         })
     }
 
-    /// Every expression in the policy with a label naming where it is (for errors and `explain`).
-    pub fn expressions(&self) -> Vec<(String, String, DataType)> {
+    /// Every per-call rule of the policy as a column of the tagging query, in decision order.
+    pub fn rule_columns(&self) -> Vec<RuleColumn> {
+        let col = |column: String, kind: &'static str, name: &str, sql: &str, boolean: bool| RuleColumn {
+            column,
+            kind,
+            name: name.to_string(),
+            sql: sql.to_string(),
+            boolean,
+        };
         let mut v = vec![
-            ("self_initiated".to_string(), self.self_initiated.sql.clone(), DataType::Boolean),
-            ("insufficient_info".to_string(), self.insufficient_info.sql.clone(), DataType::Boolean),
+            col(rules::SELF_INITIATED.into(), "rule", "self_initiated", &self.self_initiated.sql, true),
+            col(rules::UNMAPPED.into(), "rule", "unmapped", &self.unmapped.sql, true),
+            col(rules::INSUFFICIENT_INFO.into(), "rule", "insufficient_info", &self.insufficient_info.sql, true),
         ];
-        for d in &self.disqualifiers {
-            v.push((format!("disqualifier `{}`", d.name), d.sql.clone(), DataType::Boolean));
+        for (i, d) in self.disqualifiers.iter().enumerate() {
+            v.push(col(rules::disqualifier(i), "disqualifier", &d.name, &d.sql, true));
         }
-        v.push(("scope".to_string(), self.scope.sql.clone(), DataType::Boolean));
-        for l in &self.limitations {
-            v.push((format!("limitation `{}`", l.name), l.excludes_sql(), DataType::Boolean));
+        v.push(col(rules::SCOPE.into(), "rule", "scope", &self.scope.sql, true));
+        for (i, l) in self.limitations.iter().enumerate() {
+            v.push(col(rules::limitation(i), "limitation", &l.name, &l.excludes_sql(), true));
             if let LimitationKind::Rule { unknown: Some(u), likelihood: Some(p), .. } = &l.kind {
-                v.push((format!("limitation `{}` unknown", l.name), u.clone(), DataType::Boolean));
-                v.push((format!("limitation `{}` likelihood", l.name), p.clone(), DataType::Float64));
+                v.push(col(rules::unrecorded(i), "unrecorded", &l.name, u, true));
+                v.push(col(rules::likelihood(i), "likelihood", &l.name, p, false));
             }
         }
         v
@@ -386,7 +443,9 @@ impl Policy {
     pub fn validate(&self) -> Result<()> {
         let ctx = SessionContext::new();
         let df_schema = DFSchema::try_from(schema::call_table_schema().as_ref().clone())?;
-        for (label, sql, want) in self.expressions() {
+        for rc in self.rule_columns() {
+            let (label, sql) = (rc.label(), rc.sql);
+            let want = if rc.boolean { DataType::Boolean } else { DataType::Float64 };
             let expr = ctx.parse_sql_expr(&sql, &df_schema).map_err(|e| {
                 Error::config(
                     &self.origin,
@@ -520,22 +579,9 @@ fn guard(sql: &str) -> String {
 /// The per-call rule results: one boolean column per rule (`x_self`, `x_info`, `d_<n>`, `s_scope`,
 /// `l_<n>`, `u_<n>`) and one probability per estimated limitation (`p_<n>`).
 pub fn rules_select(policy: &Policy, source: &str) -> String {
-    let mut cols = vec![
-        "call_id".to_string(),
-        format!("{} AS x_self", guard(&policy.self_initiated.sql)),
-        format!("{} AS x_info", guard(&policy.insufficient_info.sql)),
-    ];
-    for (i, d) in policy.disqualifiers.iter().enumerate() {
-        cols.push(format!("{} AS d_{i}", guard(&d.sql)));
-    }
-    cols.push(format!("{} AS s_scope", guard(&policy.scope.sql)));
-    for (i, l) in policy.limitations.iter().enumerate() {
-        cols.push(format!("{} AS l_{i}", guard(&l.excludes_sql())));
-        if let LimitationKind::Rule { unknown: Some(u), likelihood: Some(p), .. } = &l.kind {
-            cols.push(format!("{} AS u_{i}", guard(u)));
-            cols.push(format!("LEAST(GREATEST(CAST(COALESCE(({p}), 0.5) AS DOUBLE), 0.0), 1.0) AS p_{i}"));
-        }
-    }
+    let cols: Vec<String> = std::iter::once("call_id".to_string())
+        .chain(policy.rule_columns().iter().map(RuleColumn::select_item))
+        .collect();
     format!("SELECT {} FROM {source}", cols.join(",\n       "))
 }
 
@@ -549,26 +595,28 @@ fn estimated(policy: &Policy) -> Vec<usize> {
 /// The outcome CASE over the columns of [`rules_select`] and the scenario flags `h_<i>` (true when
 /// the scenario includes limitation i), in the documented outcome order.
 fn outcome_case(policy: &Policy) -> String {
-    let mut arms = vec!["WHEN x_self THEN 'excluded_self_initiated'".to_string()];
+    let when = |cond: String, outcome: String| format!("WHEN {cond} THEN '{}'", outcome.replace('\'', "''"));
+    let mut arms = vec![when(rules::SELF_INITIATED.into(), Outcome::ExcludedSelfInitiated.reason(None))];
     // Hours and area come before everything else judged about the call.
-    for kind in ["out_of_hours", "out_of_area"] {
+    for kind in [Outcome::OutOfHours, Outcome::OutOfArea] {
         for (i, l) in policy.limitations.iter().enumerate() {
-            if !l.is_rule() && l.outcome() == kind {
-                arms.push(format!("WHEN h_{i} AND l_{i} THEN '{kind}'"));
+            if !l.is_rule() && l.outcome() == kind.as_str() {
+                arms.push(when(format!("{} AND {}", rules::in_scenario(i), rules::limitation(i)), l.outcome()));
             }
         }
     }
-    arms.push("WHEN x_info THEN 'insufficient_info'".into());
+    arms.push(when(rules::UNMAPPED.into(), Outcome::Unmapped.reason(None)));
+    arms.push(when(rules::INSUFFICIENT_INFO.into(), Outcome::InsufficientInfo.reason(None)));
     for (i, d) in policy.disqualifiers.iter().enumerate() {
-        arms.push(format!("WHEN d_{i} THEN 'disqualified:{}'", d.name));
+        arms.push(when(rules::disqualifier(i), Outcome::Disqualified.reason(Some(&d.name))));
     }
-    arms.push("WHEN NOT s_scope THEN 'out_of_scope'".into());
+    arms.push(when(format!("NOT {}", rules::SCOPE), Outcome::OutOfScope.reason(None)));
     for (i, l) in policy.limitations.iter().enumerate() {
         if l.is_rule() {
-            arms.push(format!("WHEN h_{i} AND l_{i} THEN '{}'", l.outcome()));
+            arms.push(when(format!("{} AND {}", rules::in_scenario(i), rules::limitation(i)), l.outcome()));
         }
     }
-    format!("CASE {} ELSE 'eligible' END", arms.join(" "))
+    format!("CASE {} ELSE '{}' END", arms.join(" "), Outcome::Eligible.as_str())
 }
 
 /// The full tagging query: one row per (call, scenario) with the eligibility schema's columns.
@@ -583,18 +631,24 @@ pub fn tag_sql(policy: &Policy, scenarios: &[Scenario], source: &str) -> String 
             format!("('{}'{}{})", s.name.replace('\'', "''"), if n > 0 { ", " } else { "" }, flags.join(", "))
         })
         .collect();
-    let cols: Vec<String> = std::iter::once("scenario".to_string()).chain((0..n).map(|i| format!("h_{i}"))).collect();
+    let cols: Vec<String> = std::iter::once("scenario".to_string()).chain((0..n).map(rules::in_scenario)).collect();
     let est = estimated(policy);
     let unknown = if est.is_empty() {
         "false".to_string()
     } else {
-        est.iter().map(|i| format!("(h_{i} AND u_{i})")).collect::<Vec<_>>().join(" OR ")
+        est.iter()
+            .map(|&i| format!("({} AND {})", rules::in_scenario(i), rules::unrecorded(i)))
+            .collect::<Vec<_>>()
+            .join(" OR ")
     };
     let p = if est.is_empty() {
         "1.0".to_string()
     } else {
         est.iter()
-            .map(|i| format!("(CASE WHEN h_{i} AND u_{i} THEN 1.0 - p_{i} ELSE 1.0 END)"))
+            .map(|&i| {
+                let (h, u, p) = (rules::in_scenario(i), rules::unrecorded(i), rules::likelihood(i));
+                format!("(CASE WHEN {h} AND {u} THEN 1.0 - {p} ELSE 1.0 END)")
+            })
             .collect::<Vec<_>>()
             .join(" * ")
     };
@@ -668,7 +722,7 @@ name = "broad"
         let p = Policy::load("policies/sample_program.toml").unwrap();
         p.validate().unwrap();
         assert_eq!(p.name, "sample_program");
-        assert_eq!(p.disqualifiers.len(), 5);
+        assert_eq!(p.disqualifiers.len(), 6);
         let names: Vec<&str> = p.limitations.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["no_police_types", "no_third_party", "bh_nexus_required", "service_hours", "service_area"]);
         assert!(p.scenario("broad").is_some() && p.scenario("program").is_some());

@@ -39,7 +39,7 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
     if cov.share > policy.max_unmapped_share && !opts.allow_unmapped {
         let top = cov.top.iter().take(5).map(|(t, n)| format!("{t} ({n})")).collect::<Vec<_>>().join(", ");
         return Err(Error::Refused(format!(
-            "{:.1}% of calls have a call type the crosswalk does not map (policy {} allows {:.1}%); top unmapped: {top}. \
+            "{:.1}% of calls have a call type neither the crosswalk nor the classifier maps (policy {} allows {:.1}%); top unmapped: {top}. \
              Add them to the crosswalk (see `callsift crosswalk suggest`) or pass --allow-unmapped",
             cov.share * 100.0,
             policy.name,
@@ -96,8 +96,8 @@ pub(crate) mod tests {
     use datafusion::prelude::SessionContext;
 
     use super::*;
-    use datafusion::arrow::array::AsArray;
     use crate::warehouse::schema;
+    use datafusion::arrow::array::AsArray;
 
     /// A hand-built call: defaults are a mapped, public, non-urgent call with no flags.
     #[derive(Clone)]
@@ -160,6 +160,9 @@ pub(crate) mod tests {
                     ),
                     "district" => strs(calls.iter().map(|c| Some(c.district)).collect()),
                     "type_mapped" => Arc::new(BooleanArray::from(calls.iter().map(|c| c.mapped).collect::<Vec<_>>())),
+                    "category_source" => {
+                        strs(calls.iter().map(|c| Some(if c.mapped { "crosswalk" } else { "unmapped" })).collect())
+                    }
                     "self_initiated" => {
                         Arc::new(BooleanArray::from(calls.iter().map(|c| c.self_initiated).collect::<Vec<_>>()))
                     }
@@ -221,6 +224,8 @@ pub(crate) mod tests {
         let calls = vec![
             C { self_initiated: true, ..c("self") },
             C { mapped: false, category: "Other (Not Crime)", ..c("unmapped") },
+            C { flags: &["insufficient_info"], category: "Call Related Issues", ..c("hang_up") },
+            C { flags: &["imminent_danger", "bh_nexus"], category: "Behavioral Health", ..c("suicide") },
             C { flags: &["weapon", "bh_nexus"], category: "Behavioral Health", ..c("weapon") },
             C {
                 flags: &["violence", "conflict", "police_type"],
@@ -251,7 +256,9 @@ pub(crate) mod tests {
         let reason = |id: &str, sc: &str| o[&(id.to_string(), sc.to_string())].0.clone();
         for sc in ["broad", "no_police_types", "no_third_party", "bh_nexus_required", "narrowest"] {
             assert_eq!(reason("self", sc), "excluded_self_initiated");
-            assert_eq!(reason("unmapped", sc), "insufficient_info");
+            assert_eq!(reason("unmapped", sc), "unmapped");
+            assert_eq!(reason("hang_up", sc), "insufficient_info");
+            assert_eq!(reason("suicide", sc), "disqualified:imminent_danger");
             assert_eq!(reason("weapon", sc), "disqualified:weapon");
             assert_eq!(reason("violence", sc), "disqualified:violence");
             assert_eq!(reason("medical", sc), "disqualified:medical");

@@ -23,10 +23,12 @@ use datafusion::parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, IoContext, Result};
+use crate::source::classify::CategorySource;
 use crate::source::crosswalk::normalize_key;
 use crate::source::profile::{Encoding, InvalidTimes, Layout, MatchKind, Profile, SourceField};
 use crate::source::timeparse::TimeParser;
-use crate::warehouse::schema::{self, FLAGS};
+use crate::source::typemap::TypeMap;
+use crate::warehouse::schema::{self, Flag, FLAGS};
 use crate::warehouse::{self, IngestRecord, UnmappedType, Warehouse};
 
 #[derive(Debug, Clone)]
@@ -268,6 +270,20 @@ const NONE32: u32 = u32::MAX;
 // The flag bitmask is a u16: a new flag past 16 must widen it (a u8 silently wrapped bit 8 onto bit 0).
 const _: () = assert!(FLAGS.len() <= u16::BITS as usize);
 
+/// What the call type says about a call (see `RowParser::call_type`).
+struct TypeFacts {
+    category: u32,
+    flags: u16,
+    third_party_p: Option<f64>,
+    source: CategorySource,
+    rule: u32,
+    confidence: Option<f64>,
+}
+
+fn flag_bits(flags: &[bool; FLAGS.len()]) -> u16 {
+    flags.iter().enumerate().filter(|(_, on)| **on).fold(0, |acc, (k, _)| acc | (1 << k))
+}
+
 #[derive(Debug, Clone)]
 struct CallRow {
     call_id: Span,
@@ -277,6 +293,10 @@ struct CallRow {
     basis_final: bool,
     category: u32,
     type_mapped: bool,
+    category_source: CategorySource,
+    /// Interned classifier rule name, or NONE32.
+    category_rule: u32,
+    category_confidence: Option<f64>,
     priority_raw: Span,
     priority: Option<i32>,
     call_source: u32,
@@ -475,6 +495,8 @@ impl Rejects {
 pub struct Counts {
     pub rows_read: u64,
     pub calls_kept: u64,
+    /// Calls kept by where their category came from, in `CategorySource::ALL` order.
+    pub calls_by_source: [u64; 3],
     pub unit_rows_merged: u64,
     pub non_calls_dropped: u64,
 }
@@ -524,6 +546,7 @@ struct RowParser<'p> {
     times: TimeParser,
     vocab: Interner,
     key: String,
+    types: TypeMap<'p>,
     unmapped_types: HashMap<String, u64, foldhash::fast::RandomState>,
     unmapped_values: BTreeMap<&'static str, HashMap<String, u64>>,
     // Pre-interned canonical values.
@@ -551,6 +574,7 @@ impl<'p> RowParser<'p> {
             times: profile.time_parser(),
             vocab,
             key: String::new(),
+            types: TypeMap::new(&profile.crosswalk, &profile.classifier),
             unmapped_types: HashMap::default(),
             unmapped_values: BTreeMap::new(),
             unknown,
@@ -656,6 +680,41 @@ impl<'p> RowParser<'p> {
         }
     }
 
+    /// Category, flags and third-party likelihood of the call's type (crosswalk, then classifier);
+    /// the other type (final when sizing on the initial one) adds a behavioral-health nexus it records.
+    fn call_type(&mut self, basis: Option<&str>, other: Option<&str>) -> TypeFacts {
+        let mut facts = TypeFacts {
+            category: NONE32,
+            flags: 0,
+            third_party_p: None,
+            source: CategorySource::Unmapped,
+            rule: NONE32,
+            confidence: None,
+        };
+        if let Some(t) = basis {
+            let m = self.types.map(t);
+            facts.source = m.source;
+            facts.third_party_p = m.third_party_p;
+            facts.confidence = m.confidence;
+            facts.flags = flag_bits(&m.flags);
+            let (category, rule, key) = (m.category, m.rule.clone(), m.key.clone());
+            if let Some(c) = category {
+                facts.category = self.vocab.intern(c);
+            } else {
+                *self.unmapped_types.entry(key.to_string()).or_default() += 1;
+            }
+            if let Some(r) = rule {
+                facts.rule = self.vocab.intern(&r);
+            }
+        }
+        if let Some(o) = other.filter(|o| Some(*o) != basis) {
+            if self.types.map(o).flags[Flag::BhNexus as usize] {
+                facts.flags |= 1 << Flag::BhNexus as usize;
+            }
+        }
+        facts
+    }
+
     /// Parse one row into a call (not yet merged or buffered).
     fn parse(&mut self, row: &Row, buf: &mut CallBuffer) -> std::result::Result<Option<CallRow>, RowReject> {
         if row.len() != self.layout.width {
@@ -706,34 +765,7 @@ impl<'p> RowParser<'p> {
             crate::source::profile::TypeBasis::Initial => initial.map(|t| (Some(t), false)).unwrap_or((fin, true)),
             crate::source::profile::TypeBasis::Final => fin.map(|t| (Some(t), true)).unwrap_or((initial, false)),
         };
-        let mut category = NONE32;
-        let mut flags = 0u16;
-        let mut third_party_p = None;
-        let mut type_mapped = false;
-        if let Some(t) = basis {
-            normalize_key(t, &mut self.key);
-            match self.profile.crosswalk.get_normalized(&self.key) {
-                Some(e) => {
-                    type_mapped = true;
-                    third_party_p = e.third_party_p;
-                    for (k, on) in e.flags.iter().enumerate() {
-                        if *on {
-                            flags |= 1 << k;
-                        }
-                    }
-                    let cat = e.category.clone();
-                    category = self.vocab.intern(&cat);
-                }
-                None => {
-                    if let Some(c) = self.unmapped_types.get_mut(self.key.as_str()) {
-                        *c += 1;
-                    } else {
-                        self.unmapped_types.insert(self.key.clone(), 1);
-                    }
-                }
-            }
-        }
-
+        let t = self.call_type(basis, if basis_final { initial } else { fin });
         let priority_raw = self.field(row, SourceField::Priority);
         let mut priority = None;
         if let Some(p) = priority_raw {
@@ -815,14 +847,17 @@ impl<'p> RowParser<'p> {
             initial_type: buf.push_str(initial),
             final_type: buf.push_str(fin),
             basis_final,
-            category,
-            type_mapped,
+            category: t.category,
+            type_mapped: t.source != CategorySource::Unmapped,
+            category_source: t.source,
+            category_rule: t.rule,
+            category_confidence: t.confidence,
             priority_raw: buf.push_str(priority_raw),
             priority,
             call_source,
             self_initiated,
             caller_party,
-            third_party_p,
+            third_party_p: t.third_party_p,
             disposition_raw: buf.push_str(disposition_raw),
             disposition,
             district: buf.push_str(district),
@@ -837,7 +872,7 @@ impl<'p> RowParser<'p> {
             responder_type: responder.unwrap_or(NONE32),
             community_responder: responder == Some(self.cr),
             busy_minutes: busy,
-            flags,
+            flags: t.flags,
             ym,
         }))
     }
@@ -1026,6 +1061,9 @@ fn build_batch(
         sp(|r| if r.basis_final { r.final_type } else { r.initial_type }),
         voc(|r| r.category),
         boolean(&|r| r.type_mapped),
+        str_col(rows, idx, |r| Some(r.category_source.as_str())),
+        voc(|r| r.category_rule),
+        f64s(&|r| r.category_confidence),
         sp(|r| r.priority_raw),
         i32s(&|r| r.priority),
         voc(|r| r.call_source),
@@ -1443,6 +1481,7 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
                     }
                     None => {
                         seen.note(h);
+                        counts.calls_by_source[call.category_source as usize] += 1;
                         buf.rows.push(call);
                         if merge.is_some() {
                             buf.index_row_hashed(buf.rows.len() - 1, h);
@@ -1537,6 +1576,11 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
         unit_rows_merged: counts.unit_rows_merged,
         non_calls_dropped: counts.non_calls_dropped,
         rejects_by_reason: rejects.by_reason,
+        calls_by_category_source: CategorySource::ALL
+            .iter()
+            .zip(counts.calls_by_source)
+            .map(|(s, n)| (s.as_str().to_string(), n))
+            .collect(),
         unmapped_types,
         unmapped_values,
         duplicate_call_ids: 0,
@@ -1574,6 +1618,9 @@ mod tests {
             basis_final: false,
             category: NONE32,
             type_mapped: false,
+            category_source: CategorySource::Unmapped,
+            category_rule: NONE32,
+            category_confidence: None,
             priority_raw: NULL_SPAN,
             priority: None,
             call_source: 0,

@@ -6,6 +6,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::prelude::SessionContext;
 
 use crate::error::Result;
+use crate::source::classify::CategorySource;
 use crate::source::crosswalk::normalize_key;
 use crate::warehouse::query::{one_row_u64, u64_at};
 
@@ -16,6 +17,8 @@ pub struct Coverage {
     pub share: f64,
     /// (normalised call type or `(missing)`, calls), most frequent first.
     pub top: Vec<(String, u64)>,
+    /// Calls by where their category came from (`crosswalk`, `classifier`, `unmapped`).
+    pub by_source: Vec<(String, u64)>,
 }
 /// Crosswalk coverage over all calls in the warehouse.
 pub async fn coverage(ctx: &SessionContext) -> Result<Coverage> {
@@ -23,17 +26,28 @@ pub async fn coverage(ctx: &SessionContext) -> Result<Coverage> {
     let (calls, unmapped) = (n[0], n[1]);
     let top = coverage_all(ctx).await?.into_iter().take(10).collect();
     let share = if calls == 0 { 0.0 } else { unmapped as f64 / calls as f64 };
-    Ok(Coverage { calls, unmapped, share, top })
+    let by = one_row_u64(
+        ctx,
+        "SELECT count(*) FILTER (WHERE category_source = 'crosswalk'), \
+                count(*) FILTER (WHERE category_source = 'classifier'), \
+                count(*) FILTER (WHERE category_source = 'unmapped') FROM calls",
+    )
+    .await?;
+    let by_source = CategorySource::ALL.iter().zip(by).map(|(s, n)| (s.as_str().to_string(), n)).collect();
+    Ok(Coverage { calls, unmapped, share, top, by_source })
 }
 
 /// Every unmapped call type in the warehouse (normalised; `(missing)` when empty), with call
 /// counts, most frequent first.
 pub async fn coverage_all(ctx: &SessionContext) -> Result<Vec<(String, u64)>> {
-    let batches = ctx
-        .sql("SELECT call_type, count(*) AS n FROM calls WHERE NOT type_mapped GROUP BY call_type")
-        .await?
-        .collect()
-        .await?;
+    types_where(ctx, "NOT type_mapped").await
+}
+
+/// Call types (normalised; `(missing)` when empty) of the calls matching `predicate`, with call
+/// counts, most frequent first.
+pub async fn types_where(ctx: &SessionContext, predicate: &str) -> Result<Vec<(String, u64)>> {
+    let sql = format!("SELECT call_type, count(*) AS n FROM calls WHERE {predicate} GROUP BY call_type");
+    let batches = ctx.sql(&sql).await?.collect().await?;
     let mut by_key: HashMap<String, u64> = HashMap::new();
     let mut key = String::new();
     for b in &batches {

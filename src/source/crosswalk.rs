@@ -111,8 +111,10 @@ impl Crosswalk {
         let flag_i: Vec<Option<usize>> = FLAGS.iter().map(|f| col(f)).collect();
         for h in headers.iter() {
             let h = h.trim().to_ascii_lowercase();
-            let known =
-                h == "raw_type" || h == "category" || h == "third_party_likelihood" || FLAGS.contains(&h.as_str());
+            // `confidence`, `rule`, `calls`, `count`: informational columns of a reviewed draft.
+            let known = ["raw_type", "category", "third_party_likelihood", "confidence", "rule", "calls", "count"]
+                .contains(&h.as_str())
+                || FLAGS.contains(&h.as_str());
             if !known && !h.starts_with("note") && !h.starts_with("comment") && !h.starts_with("source") {
                 return Err(Error::config(
                     path,

@@ -2,12 +2,14 @@
 //! A profile is TOML (see docs/schema.md and profiles/*.toml); nothing city-specific lives in Rust.
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::assets::{self, Asset};
 use crate::error::{Error, Result};
+use crate::source::classify::Classifier;
 use crate::source::crosswalk::{normalize_key, Crosswalk};
 use crate::source::timeparse::{TimeFormat, TimeParser};
 use crate::warehouse::schema::{CALLER_PARTIES, CALL_SOURCES, RESPONDER_TYPES};
@@ -235,6 +237,9 @@ struct ProfileToml {
     description: String,
     timezone: String,
     crosswalk: String,
+    /// Classifier rules for types the crosswalk does not list (default: the built-in
+    /// `classifier_rules.csv`).
+    classifier: Option<String>,
     #[serde(default)]
     type_basis: TypeBasis,
     #[serde(default)]
@@ -312,6 +317,7 @@ pub struct Profile {
     pub sha256: String,
     pub tz: Tz,
     pub crosswalk: Crosswalk,
+    pub classifier: Arc<Classifier>,
     pub type_basis: TypeBasis,
     pub encoding: Encoding,
     pub delimiter: u8,
@@ -361,6 +367,19 @@ impl Profile {
             )
         })?;
         let crosswalk = Crosswalk::parse(&cw_asset.origin, cw_asset.text.as_bytes())?;
+        let classifier = match &t.classifier {
+            Some(rel) => {
+                let a = assets::sibling("profiles", asset, rel).ok_or_else(|| {
+                    Error::config(
+                        file,
+                        "classifier",
+                        format!("cannot find classifier rules `{rel}` next to the profile"),
+                    )
+                })?;
+                Arc::new(Classifier::from_asset(&a)?)
+            }
+            None => Classifier::load_default()?,
+        };
 
         let columns = column_specs(file, t.columns)?;
         let time_formats = check_required_and_formats(file, &columns, &t.time.formats)?;
@@ -399,6 +418,7 @@ impl Profile {
             sha256,
             tz,
             crosswalk,
+            classifier,
             type_basis: t.type_basis,
             encoding: t.encoding,
             delimiter,

@@ -60,7 +60,10 @@ pub struct IngestRecord {
     pub non_calls_dropped: u64,
     /// Reject counts by reason (reason text without the row-specific value).
     pub rejects_by_reason: BTreeMap<String, u64>,
-    /// Volume of calls whose type the crosswalk did not map, most frequent first.
+    /// Calls kept by where their category came from: `crosswalk`, `classifier`, `unmapped`.
+    #[serde(default)]
+    pub calls_by_category_source: BTreeMap<String, u64>,
+    /// Volume of calls whose type neither the crosswalk nor the classifier maps, most frequent first.
     pub unmapped_types: Vec<UnmappedType>,
     /// Values of mapped fields (priority, call source, …) that the profile did not map.
     pub unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
