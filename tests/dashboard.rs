@@ -224,7 +224,15 @@ async fn params_override_defaults_and_bad_ones_are_refused() {
     let t = TempDir::new();
     let out = t.join("sizing-narrowest.html");
     let mut line = Vec::new();
-    dashboard::command("sizing", wh_dir, &[("scenario".into(), "narrowest".into())], &out, &mut line).await.unwrap();
+    callsift::cli::output::dashboard_build(
+        "sizing",
+        &wh_dir,
+        &[("scenario".into(), "narrowest".into())],
+        &out,
+        &mut line,
+    )
+    .await
+    .unwrap();
     assert_eq!(String::from_utf8(line).unwrap(), format!("wrote dashboard sizing (6 panels) to {}\n", out.display()));
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.contains("Eligibility waterfall: scenario narrowest"));

@@ -442,6 +442,7 @@ pub fn to_batch(est: &[Estimate]) -> RecordBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::report::Format;
 
     /// A weekly series with noise, a shared trend and seasonality; `effect` added to treated post weeks.
     fn series(effect: f64, seed: u64) -> (Vec<WeekPair>, Vec<WeekPair>) {
