@@ -384,3 +384,6 @@ mod tests {
         assert!(suppress(&[b], Shape::Additive, 11).unwrap_err().to_string().contains("address"));
     }
 }
+
+#[cfg(test)]
+mod lineage_tests;
