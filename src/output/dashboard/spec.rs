@@ -87,17 +87,9 @@ fn datum(v: &str, temporal: bool) -> Value {
         .unwrap_or_else(|| Value::String(v.into()))
 }
 
-/// The Vega-Lite spec of a panel (None for table-only panels).
-pub fn vega_lite_spec(r: &PanelResult) -> Option<Value> {
-    let p = &r.panel;
-    let d = &r.data;
-    if p.chart == Chart::Table {
-        return None;
-    }
-    let x = p.x.clone().unwrap_or_default();
-    let mut transform: Vec<Value> = Vec::new();
-    let tooltip: Vec<Value> = d
-        .columns
+/// Tooltip: every column, numbers with grouping.
+fn tooltip(d: &PanelData) -> Vec<Value> {
+    d.columns
         .iter()
         .zip(&d.types)
         .map(|(c, t)| {
@@ -107,109 +99,116 @@ pub fn vega_lite_spec(r: &PanelResult) -> Option<Value> {
             }
             tt
         })
-        .collect();
-    let mut layers: Vec<Value> = Vec::new();
-    let height = p.height.unwrap_or(if p.chart == Chart::Heatmap { 220 } else { 280 });
-    match p.chart {
-        Chart::Bar | Chart::Line => {
-            let (y_col, color, color_title) = if p.y.len() > 1 {
-                transform.push(
-                    json!({ "fold": p.y.iter().map(|c| field(c)).collect::<Vec<_>>(), "as": ["measure", "value"] }),
-                );
-                ("value".to_string(), Some("measure".to_string()), p.color_title.clone().or(Some("measure".into())))
-            } else {
-                (p.y[0].clone(), p.color.clone(), p.color_title.clone())
-            };
-            let x_enc = position(d, &x, &p.x_type, &p.x_title, &p.x_sort, true);
-            let mut y_enc = if p.y.len() > 1 {
-                json!({ "field": "value", "type": "quantitative", "title": p.y_title.clone().unwrap_or_else(|| "value".into()) })
-            } else {
-                position(d, &y_col, &p.y_type, &p.y_title, &p.y_sort, false)
-            };
-            let mut enc = json!({ "x": x_enc, "y": y_enc.take() });
-            if let Some(c) = &color {
-                let t = if p.y.len() > 1 { "nominal".to_string() } else { type_of(d, c, &p.color_type) };
-                let mut ce = json!({ "field": field(c), "type": t, "title": color_title.unwrap_or_else(|| c.clone()) });
-                if p.y.len() > 1 {
-                    ce["sort"] = json!(p.y);
-                } else if t == "nominal" || t == "ordinal" {
-                    ce["sort"] = Value::Null;
-                }
-                if let Some(s) = &p.color_scheme {
-                    ce["scale"] = json!({ "scheme": s });
-                }
-                enc["color"] = ce;
-                if p.grouped && p.chart == Chart::Bar {
-                    let horizontal = enc["x"]["type"] == "quantitative";
-                    enc[if horizontal { "yOffset" } else { "xOffset" }] =
-                        json!({ "field": field(c), "sort": enc["color"]["sort"].clone() });
-                }
-            }
-            enc["tooltip"] = json!(tooltip);
-            let mark = if p.chart == Chart::Bar {
-                json!({ "type": "bar", "tooltip": true })
-            } else {
-                json!({ "type": "line", "point": { "size": 18 }, "tooltip": true })
-            };
-            layers.push(json!({ "mark": mark, "encoding": enc }));
+        .collect()
+}
+
+fn bar_line(r: &PanelResult, x: &str, tooltip: &[Value], transform: &mut Vec<Value>, layers: &mut Vec<Value>) {
+    let (p, d) = (&r.panel, &r.data);
+    let x = x.to_string();
+    let (y_col, color, color_title) = if p.y.len() > 1 {
+        transform.push(json!({ "fold": p.y.iter().map(|c| field(c)).collect::<Vec<_>>(), "as": ["measure", "value"] }));
+        ("value".to_string(), Some("measure".to_string()), p.color_title.clone().or(Some("measure".into())))
+    } else {
+        (p.y[0].clone(), p.color.clone(), p.color_title.clone())
+    };
+    let x_enc = position(d, &x, &p.x_type, &p.x_title, &p.x_sort, true);
+    let mut y_enc = if p.y.len() > 1 {
+        json!({ "field": "value", "type": "quantitative", "title": p.y_title.clone().unwrap_or_else(|| "value".into()) })
+    } else {
+        position(d, &y_col, &p.y_type, &p.y_title, &p.y_sort, false)
+    };
+    let mut enc = json!({ "x": x_enc, "y": y_enc.take() });
+    if let Some(c) = &color {
+        let t = if p.y.len() > 1 { "nominal".to_string() } else { type_of(d, c, &p.color_type) };
+        let mut ce = json!({ "field": field(c), "type": t, "title": color_title.unwrap_or_else(|| c.clone()) });
+        if p.y.len() > 1 {
+            ce["sort"] = json!(p.y);
+        } else if t == "nominal" || t == "ordinal" {
+            ce["sort"] = Value::Null;
         }
-        Chart::Heatmap => {
-            let mut x_enc = position(d, &x, &p.x_type.clone().or(Some("ordinal".into())), &p.x_title, &p.x_sort, true);
-            let mut y_enc =
-                position(d, &p.y[0], &p.y_type.clone().or(Some("ordinal".into())), &p.y_title, &p.y_sort, false);
-            for e in [&mut x_enc, &mut y_enc] {
-                if p_sort_default(e) {
-                    e["sort"] = json!("ascending");
-                }
-            }
-            let c = p.color.clone().unwrap_or_default();
-            let mut ce = json!({ "field": field(&c), "type": type_of(d, &c, &p.color_type), "title": p.color_title.clone().unwrap_or_else(|| c.clone()) });
-            ce["scale"] = json!({ "scheme": p.color_scheme.clone().unwrap_or_else(|| "blues".into()) });
-            layers.push(json!({
-                "mark": { "type": "rect", "tooltip": true },
-                "encoding": { "x": x_enc, "y": y_enc, "color": ce, "tooltip": tooltip }
-            }));
+        if let Some(s) = &p.color_scheme {
+            ce["scale"] = json!({ "scheme": s });
         }
-        Chart::Waterfall => {
-            let level = field(&p.y[0]);
-            let level_ref = format!("datum[{}]", serde_json::to_string(&p.y[0]).expect("string"));
-            transform.push(json!({ "window": [{ "op": "lag", "field": level, "as": "__prev" }, { "op": "row_number", "as": "__i" }], "sort": [{ "field": "__row" }] }));
-            transform.push(json!({ "joinaggregate": [{ "op": "count", "as": "__n" }] }));
-            transform.push(json!({ "calculate": format!("datum.__i == 1 || datum.__i == datum.__n ? 0 : datum.__prev"), "as": "__start" }));
-            transform.push(json!({ "calculate": format!("max(datum.__start, {level_ref})"), "as": "__top" }));
-            transform.push(json!({
-                "calculate": format!("datum.__i == 1 ? 'start' : datum.__i == datum.__n ? 'result' : ({level_ref} < datum.__prev ? 'decrease' : 'increase')"),
-                "as": "step kind"
-            }));
-            let x_enc = json!({
-                "field": field(&x), "type": "nominal", "title": p.x_title.clone().unwrap_or_else(|| x.clone()),
-                "sort": { "field": "__row", "op": "min", "order": "ascending" },
-                "axis": { "labelAngle": -35, "labelLimit": 240 }
-            });
-            layers.push(json!({
-                "mark": { "type": "bar", "tooltip": true },
-                "encoding": {
-                    "x": x_enc,
-                    "y": { "field": "__start", "type": "quantitative", "title": p.y_title.clone().unwrap_or_else(|| p.y[0].clone()) },
-                    "y2": { "field": level },
-                    "color": { "field": "step kind", "type": "nominal", "title": null,
-                               "scale": { "domain": ["start", "decrease", "increase", "result"], "range": ["#4c78a8", "#e45756", "#54a24b", "#2f7d32"] } },
-                    "tooltip": tooltip
-                }
-            }));
-            if let Some(l) = &p.label {
-                layers.push(json!({
-                    "mark": { "type": "text", "dy": -6, "fontSize": 10 },
-                    "encoding": {
-                        "x": x_enc,
-                        "y": { "field": "__top", "type": "quantitative" },
-                        "text": { "field": field(l), "type": "quantitative", "format": "," }
-                    }
-                }));
-            }
+        enc["color"] = ce;
+        if p.grouped && p.chart == Chart::Bar {
+            let horizontal = enc["x"]["type"] == "quantitative";
+            enc[if horizontal { "yOffset" } else { "xOffset" }] =
+                json!({ "field": field(c), "sort": enc["color"]["sort"].clone() });
         }
-        Chart::Table => unreachable!(),
     }
+    enc["tooltip"] = json!(tooltip);
+    let mark = if p.chart == Chart::Bar {
+        json!({ "type": "bar", "tooltip": true })
+    } else {
+        json!({ "type": "line", "point": { "size": 18 }, "tooltip": true })
+    };
+    layers.push(json!({ "mark": mark, "encoding": enc }));
+}
+
+fn heatmap(r: &PanelResult, x: &str, tooltip: &[Value], layers: &mut Vec<Value>) {
+    let (p, d) = (&r.panel, &r.data);
+    let x = x.to_string();
+    let mut x_enc = position(d, &x, &p.x_type.clone().or(Some("ordinal".into())), &p.x_title, &p.x_sort, true);
+    let mut y_enc = position(d, &p.y[0], &p.y_type.clone().or(Some("ordinal".into())), &p.y_title, &p.y_sort, false);
+    for e in [&mut x_enc, &mut y_enc] {
+        if p_sort_default(e) {
+            e["sort"] = json!("ascending");
+        }
+    }
+    let c = p.color.clone().unwrap_or_default();
+    let mut ce = json!({ "field": field(&c), "type": type_of(d, &c, &p.color_type), "title": p.color_title.clone().unwrap_or_else(|| c.clone()) });
+    ce["scale"] = json!({ "scheme": p.color_scheme.clone().unwrap_or_else(|| "blues".into()) });
+    layers.push(json!({
+        "mark": { "type": "rect", "tooltip": true },
+        "encoding": { "x": x_enc, "y": y_enc, "color": ce, "tooltip": tooltip }
+    }));
+}
+
+fn waterfall(r: &PanelResult, x: &str, tooltip: &[Value], transform: &mut Vec<Value>, layers: &mut Vec<Value>) {
+    let p = &r.panel;
+    let x = x.to_string();
+    let level = field(&p.y[0]);
+    let level_ref = format!("datum[{}]", serde_json::to_string(&p.y[0]).expect("string"));
+    transform.push(json!({ "window": [{ "op": "lag", "field": level, "as": "__prev" }, { "op": "row_number", "as": "__i" }], "sort": [{ "field": "__row" }] }));
+    transform.push(json!({ "joinaggregate": [{ "op": "count", "as": "__n" }] }));
+    transform.push(
+        json!({ "calculate": format!("datum.__i == 1 || datum.__i == datum.__n ? 0 : datum.__prev"), "as": "__start" }),
+    );
+    transform.push(json!({ "calculate": format!("max(datum.__start, {level_ref})"), "as": "__top" }));
+    transform.push(json!({
+        "calculate": format!("datum.__i == 1 ? 'start' : datum.__i == datum.__n ? 'result' : ({level_ref} < datum.__prev ? 'decrease' : 'increase')"),
+        "as": "step kind"
+    }));
+    let x_enc = json!({
+        "field": field(&x), "type": "nominal", "title": p.x_title.clone().unwrap_or_else(|| x.clone()),
+        "sort": { "field": "__row", "op": "min", "order": "ascending" },
+        "axis": { "labelAngle": -35, "labelLimit": 240 }
+    });
+    layers.push(json!({
+        "mark": { "type": "bar", "tooltip": true },
+        "encoding": {
+            "x": x_enc,
+            "y": { "field": "__start", "type": "quantitative", "title": p.y_title.clone().unwrap_or_else(|| p.y[0].clone()) },
+            "y2": { "field": level },
+            "color": { "field": "step kind", "type": "nominal", "title": null,
+                       "scale": { "domain": ["start", "decrease", "increase", "result"], "range": ["#4c78a8", "#e45756", "#54a24b", "#2f7d32"] } },
+            "tooltip": tooltip
+        }
+    }));
+    if let Some(l) = &p.label {
+        layers.push(json!({
+            "mark": { "type": "text", "dy": -6, "fontSize": 10 },
+            "encoding": {
+                "x": x_enc,
+                "y": { "field": "__top", "type": "quantitative" },
+                "text": { "field": field(l), "type": "quantitative", "format": "," }
+            }
+        }));
+    }
+}
+
+/// A dashed marker line (and its label) at `x_rule`, once per facet.
+fn rule_layers(p: &super::config::Panel, layers: &mut Vec<Value>) {
     if let Some(rule) = &p.x_rule {
         let temporal = layers.first().map(|l| l["encoding"]["x"]["type"] == "temporal").unwrap_or(false);
         let dt = datum(rule, temporal);
@@ -227,6 +226,26 @@ pub fn vega_lite_spec(r: &PanelResult) -> Option<Value> {
             "encoding": { "x": { "datum": dt, "type": ty }, "y": { "value": 2 }, "text": { "value": rule } }
         }));
     }
+}
+
+/// The Vega-Lite spec of a panel (None for table-only panels).
+pub fn vega_lite_spec(r: &PanelResult) -> Option<Value> {
+    let p = &r.panel;
+    if p.chart == Chart::Table {
+        return None;
+    }
+    let x = p.x.clone().unwrap_or_default();
+    let mut transform: Vec<Value> = Vec::new();
+    let tooltip = tooltip(&r.data);
+    let mut layers: Vec<Value> = Vec::new();
+    let height = p.height.unwrap_or(if p.chart == Chart::Heatmap { 220 } else { 280 });
+    match p.chart {
+        Chart::Bar | Chart::Line => bar_line(r, &x, &tooltip, &mut transform, &mut layers),
+        Chart::Heatmap => heatmap(r, &x, &tooltip, &mut layers),
+        Chart::Waterfall => waterfall(r, &x, &tooltip, &mut transform, &mut layers),
+        Chart::Table => unreachable!(),
+    }
+    rule_layers(p, &mut layers);
     let values: Vec<Value> = r
         .data
         .values

@@ -236,13 +236,12 @@ fn dependents(columns: &[ColumnSpec], hide: &mut [Vec<Hide>]) {
             }
             let running = spec.lineage.aggs.iter().any(|a| a.running);
             let mut from_row: Option<usize> = None;
-            for i in 0..hide.len() {
-                if hide[i][s] != Hide::No {
+            for (i, row) in hide.iter_mut().enumerate() {
+                if row[s] != Hide::No {
                     continue;
                 }
-                let why = governing(columns, s, &hide[i]);
-                if let Some(h) = why {
-                    hide[i][s] = h;
+                if let Some(h) = governing(columns, s, row) {
+                    row[s] = h;
                     changed = true;
                     from_row = Some(from_row.map_or(i, |f| f.min(i)));
                 }

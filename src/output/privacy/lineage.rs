@@ -160,32 +160,7 @@ fn cast(l: Lineage, to: &DataType) -> Lineage {
 impl Walker<'_> {
     fn plan(&mut self, plan: &LogicalPlan) -> Node {
         match plan {
-            LogicalPlan::TableScan(scan) => {
-                if let Some(inner) = scan.source.get_logical_plan() {
-                    let (cols, level) = self.plan(&inner);
-                    let cols = match &scan.projection {
-                        Some(p) => p.iter().map(|&i| cols.get(i).cloned().unwrap_or_default()).collect(),
-                        None => cols,
-                    };
-                    return (cols, level);
-                }
-                let table = scan.table_name.table().to_string();
-                let cols = scan
-                    .projected_schema
-                    .fields()
-                    .iter()
-                    .map(|f| Lineage {
-                        reaches: BTreeSet::from([Reach {
-                            table: table.clone(),
-                            column: f.name().clone(),
-                            via: Via::Row,
-                            coarse: false,
-                        }]),
-                        ..Default::default()
-                    })
-                    .collect();
-                (cols, Level::Rows)
-            }
+            LogicalPlan::TableScan(scan) => self.scan(scan),
             LogicalPlan::Projection(p) => {
                 let (input, level) = self.plan(&p.input);
                 let cols = p.expr.iter().map(|e| self.expr(e, p.input.schema(), &input, level)).collect();
@@ -201,41 +176,8 @@ impl Walker<'_> {
                 }
                 (cols, level)
             }
-            LogicalPlan::Join(j) => {
-                let (l, ll) = self.plan(&j.left);
-                let (r, rl) = self.plan(&j.right);
-                let n = plan.schema().fields().len();
-                let level = ll.max(rl);
-                let cols = if n == l.len() + r.len() {
-                    l.into_iter().chain(r).collect()
-                } else if n == l.len() && format!("{:?}", j.join_type).starts_with("Left") {
-                    l
-                } else if n == r.len() && format!("{:?}", j.join_type).starts_with("Right") {
-                    r
-                } else {
-                    let all = Lineage::union(l.into_iter().chain(r));
-                    vec![all; n]
-                };
-                (cols, level)
-            }
-            LogicalPlan::Union(u) => {
-                let n = plan.schema().fields().len();
-                let mut cols = vec![Lineage::default(); n];
-                let mut level = Level::Constant;
-                for input in &u.inputs {
-                    let (c, l) = self.plan(input);
-                    level = level.max(l);
-                    if c.len() == n {
-                        for (acc, x) in cols.iter_mut().zip(c) {
-                            acc.merge(x);
-                        }
-                    } else {
-                        let all = Lineage::union(c);
-                        cols.iter_mut().for_each(|acc| acc.merge(all.clone()));
-                    }
-                }
-                (cols, level)
-            }
+            LogicalPlan::Join(j) => self.join(j, plan),
+            LogicalPlan::Union(u) => self.union(u, plan),
             LogicalPlan::Values(v) => {
                 let schema = plan.schema().clone();
                 let mut cols = vec![Lineage::default(); schema.fields().len()];
@@ -289,6 +231,70 @@ impl Walker<'_> {
                 (vec![all; n], level.max(Level::Rows))
             }
         }
+    }
+
+    fn scan(&mut self, scan: &datafusion::logical_expr::TableScan) -> Node {
+        if let Some(inner) = scan.source.get_logical_plan() {
+            let (cols, level) = self.plan(&inner);
+            let cols = match &scan.projection {
+                Some(p) => p.iter().map(|&i| cols.get(i).cloned().unwrap_or_default()).collect(),
+                None => cols,
+            };
+            return (cols, level);
+        }
+        let table = scan.table_name.table().to_string();
+        let cols = scan
+            .projected_schema
+            .fields()
+            .iter()
+            .map(|f| Lineage {
+                reaches: BTreeSet::from([Reach {
+                    table: table.clone(),
+                    column: f.name().clone(),
+                    via: Via::Row,
+                    coarse: false,
+                }]),
+                ..Default::default()
+            })
+            .collect();
+        (cols, Level::Rows)
+    }
+
+    fn join(&mut self, j: &datafusion::logical_expr::Join, plan: &LogicalPlan) -> Node {
+        let (l, ll) = self.plan(&j.left);
+        let (r, rl) = self.plan(&j.right);
+        let n = plan.schema().fields().len();
+        let level = ll.max(rl);
+        let cols = if n == l.len() + r.len() {
+            l.into_iter().chain(r).collect()
+        } else if n == l.len() && format!("{:?}", j.join_type).starts_with("Left") {
+            l
+        } else if n == r.len() && format!("{:?}", j.join_type).starts_with("Right") {
+            r
+        } else {
+            let all = Lineage::union(l.into_iter().chain(r));
+            vec![all; n]
+        };
+        (cols, level)
+    }
+
+    fn union(&mut self, u: &datafusion::logical_expr::Union, plan: &LogicalPlan) -> Node {
+        let n = plan.schema().fields().len();
+        let mut cols = vec![Lineage::default(); n];
+        let mut level = Level::Constant;
+        for input in &u.inputs {
+            let (c, l) = self.plan(input);
+            level = level.max(l);
+            if c.len() == n {
+                for (acc, x) in cols.iter_mut().zip(c) {
+                    acc.merge(x);
+                }
+            } else {
+                let all = Lineage::union(c);
+                cols.iter_mut().for_each(|acc| acc.merge(all.clone()));
+            }
+        }
+        (cols, level)
     }
 
     fn node(&mut self) -> usize {
