@@ -26,7 +26,11 @@ fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
         "{summary}"
     );
     assert!(
-        summary.contains("\neligible calls,170,146,483\n") && summary.contains("\nadditional unit calls,<11,<11,13\n"),
+        summary.contains("\neligible calls,170,146,483\n")
+            // Hidden this month: year to date minus last month's year to date would give it away.
+            && summary.contains("\nadditional unit calls,<11,<11,(suppressed)\n")
+            // served − response n = calls without a valid response time: one of the two is hidden.
+            && summary.contains("\nresponse n,(suppressed),(suppressed),(suppressed)\n"),
         "{summary}"
     );
 

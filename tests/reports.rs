@@ -124,7 +124,10 @@ async fn run_on_values(name: &str, calls_values: &str, params: &[(&str, &str)]) 
                 column3 AS unit_busy_minutes, CAST(column4 AS INT) AS units FROM (VALUES {calls_values}); \
          CREATE TABLE eligibility AS SELECT call_id, 'broad' AS scenario, 'eligible' AS outcome, true AS eligible, 1.0 AS p_eligible FROM calls"
     );
-    report::run_sql(&ctx, &setup).await.unwrap();
+    // Setup writes tables: plain DataFusion (report::run_sql is read-only).
+    for stmt in setup.split("; ") {
+        ctx.sql(stmt).await.unwrap().collect().await.unwrap();
+    }
     let text = std::fs::read_to_string(crate::common::root().join(format!("queries/{name}.sql"))).unwrap();
     let r = ReportSql::parse(name, &text);
     let given: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

@@ -6,4 +6,5 @@ mod dashboard;
 mod publish;
 mod real_cad;
 mod reports;
+mod security;
 mod tools;

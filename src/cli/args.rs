@@ -66,7 +66,7 @@ pub enum Command {
         #[arg(long = "param", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
-    /// Run SQL over the warehouse tables `calls`, `eligibility`, `rejects`.
+    /// Run read-only SQL (queries only) over the warehouse tables `calls`, `eligibility`, `rejects`.
     Sql {
         query: String,
         #[arg(long)]
@@ -173,7 +173,7 @@ pub enum PublishCommand {
         /// The program's scenario (tagged in the warehouse).
         #[arg(long, default_value = "program")]
         scenario: String,
-        /// Counts below this are suppressed.
+        /// Counts below this are suppressed; a public output never uses less than 11.
         #[arg(long, default_value_t = crate::output::publish::DEFAULT_THRESHOLD)]
         threshold: i64,
     },

@@ -1,4 +1,5 @@
-//! `report`, `sql` and `explain`: reading the warehouse.
+//! `report`, `sql` and `explain`: reading the warehouse. All three are read-only: only queries
+//! run (`output::sql`); a statement that writes, copies, creates, drops or sets exits 2.
 use std::io::Write;
 use std::path::Path;
 
@@ -18,8 +19,7 @@ pub async fn report(
 ) -> Result<()> {
     let r = ReportSql::load(name)?;
     let wh = Warehouse::open_existing(warehouse)?;
-    let ctx = wh.session().await?;
-    let batches = report::run_report(&ctx, &r, params).await?;
+    let batches = report::run_on(&wh, &r, params).await?;
     let mut text = String::new();
     if fmt == Format::Table {
         text.push_str(&format!("{}\n", r.title));

@@ -70,23 +70,18 @@ pub fn format(batches: &[RecordBatch], fmt: Format) -> Result<String> {
             Ok(format!("{}\n", datafusion::arrow::util::pretty::pretty_format_batches(batches)?))
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(&cols).map_err(|e| Error::Format(e.to_string()))?;
-            for row in rows_as_text(batches)? {
-                w.write_record(row.iter().map(|c| c.as_deref().unwrap_or("")))
-                    .map_err(|e| Error::Format(e.to_string()))?;
-            }
-            String::from_utf8(w.into_inner().map_err(|e| Error::Format(e.to_string()))?)
-                .map_err(|e| Error::Format(e.to_string()))
+            let rows: Vec<Vec<String>> = rows_as_text(batches)?
+                .into_iter()
+                .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+                .collect();
+            csv_text(&cols, &rows)
         }
         Format::Md => {
-            let mut s =
-                format!("| {} |\n|{}|\n", cols.join(" | "), cols.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
-            for row in rows_as_text(batches)? {
-                let cells: Vec<String> = row.iter().map(|c| c.as_deref().unwrap_or("").replace('|', "\\|")).collect();
-                s.push_str(&format!("| {} |\n", cells.join(" | ")));
-            }
-            Ok(s)
+            let rows: Vec<Vec<String>> = rows_as_text(batches)?
+                .into_iter()
+                .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+                .collect();
+            Ok(markdown_table(&cols, &rows))
         }
         Format::Json => {
             let mut out = Vec::new();
@@ -102,6 +97,32 @@ pub fn format(batches: &[RecordBatch], fmt: Format) -> Result<String> {
             Ok(format!("{}\n", serde_json::to_string_pretty(&out).expect("json")))
         }
     }
+}
+
+/// A text table as CSV (header row first). The one CSV writer of every output.
+pub fn csv_text(columns: &[String], rows: &[Vec<String>]) -> Result<String> {
+    let fail = |e: &dyn std::fmt::Display| Error::Format(format!("CSV: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(columns).map_err(|e| fail(&e))?;
+    for r in rows {
+        w.write_record(r).map_err(|e| fail(&e))?;
+    }
+    let bytes = w.into_inner().map_err(|e| fail(&e))?;
+    String::from_utf8(bytes).map_err(|e| fail(&e))
+}
+
+/// A text table as a Markdown (GFM) table; `|` in cells is escaped. The one Markdown table writer.
+pub fn markdown_table(columns: &[String], rows: &[Vec<String>]) -> String {
+    let esc = |c: &str| c.replace('|', "\\|");
+    let mut s = format!(
+        "| {} |\n|{}|\n",
+        columns.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "),
+        columns.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+    );
+    for r in rows {
+        s.push_str(&format!("| {} |\n", r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")));
+    }
+    s
 }
 
 fn json_value(a: &dyn datafusion::arrow::array::Array, r: usize) -> Result<serde_json::Value> {

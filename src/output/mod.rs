@@ -6,3 +6,4 @@ pub mod format;
 pub mod privacy;
 pub mod publish;
 pub mod report;
+pub mod sql;

@@ -1,13 +1,21 @@
 //! `callsift publish monthly`: the public monthly transparency report — an HTML page, a Markdown
 //! version and the CSV behind every table — from the `transparency_*` queries, with small counts
-//! suppressed (see `privacy`). Nothing private (addresses, caller details, free text) can pass:
-//! such a column makes publication fail.
+//! suppressed (see `privacy`). Every table is a public query (read-only, lineage-checked: nothing
+//! call-level can reach it other than counted or summarised) and goes through the one small-cell
+//! engine; the threshold can be raised, never set below 11.
+//!
+//! Across periods: the summary shows this month, last month and year to date. A year-to-date count
+//! minus last month's published year-to-date count is this month's count, so once a count is
+//! hidden in any month of the year, its year-to-date cell stays hidden for the rest of that year.
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use datafusion::prelude::SessionContext;
+
 use crate::error::{Error, IoContext, Result};
-use crate::output::privacy::{self, PublicTable, Shape};
+use crate::output::format::{csv_text, markdown_table};
+use crate::output::privacy::{self, Equation, Hide, PublicTable, Shape, Var};
 use crate::output::report::{self, ReportSql};
 use crate::warehouse::Warehouse;
 
@@ -78,15 +86,6 @@ fn transpose(t: PublicTable) -> PublicTable {
     PublicTable { columns, rows, hidden }
 }
 
-fn to_csv(t: &PublicTable) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&t.columns).expect("in-memory");
-    for r in &t.rows {
-        w.write_record(r).expect("in-memory");
-    }
-    String::from_utf8(w.into_inner().expect("flush")).expect("utf8")
-}
-
 fn to_markdown(month: &str, threshold: i64, tables: &[TableOut]) -> String {
     let mut s = format!("# Community responder program — monthly transparency report, {month}\n\n");
     s.push_str(&format!(
@@ -96,20 +95,132 @@ fn to_markdown(month: &str, threshold: i64, tables: &[TableOut]) -> String {
     ));
     for t in tables {
         s.push_str(&format!("\n## {}\n\n{}\n\n", t.title, t.answers));
-        s.push_str(&format!(
-            "| {} |\n|{}|\n",
-            t.columns.join(" | "),
-            t.columns.iter().map(|_| "---").collect::<Vec<_>>().join("|")
-        ));
-        for r in &t.rows {
-            s.push_str(&format!("| {} |\n", r.join(" | ")));
-        }
+        s.push_str(&markdown_table(&t.columns, &t.rows));
         s.push_str(&format!("\nData: [{}]({})\n", t.csv, t.csv));
     }
     s
 }
 
+fn shape(r: &ReportSql) -> Shape {
+    if r.sql.lines().any(|l| l.trim() == "-- publish: additive") {
+        Shape::Additive
+    } else {
+        Shape::PerRow
+    }
+}
+
+/// The report's parameters for one month.
+fn month_params(r: &ReportSql, month: &str, scenario: &str) -> Vec<(String, String)> {
+    r.params
+        .iter()
+        .filter_map(|(k, _)| match k.as_str() {
+            "month" => Some((k.clone(), month.to_string())),
+            "scenario" => Some((k.clone(), scenario.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One table of the report: its query result, how the engine sees its columns, what to hide.
+struct Table {
+    report: ReportSql,
+    res: privacy::PublicResult,
+    specs: Vec<privacy::ColumnSpec>,
+    hide: Vec<Vec<Hide>>,
+}
+
+/// The summary's "eligible but not served" (eligible − eligible served) is a row of the not-served
+/// table: the two are suppressed together so that neither gives the other's hidden cells away.
+const UNSERVED_REASON: &str = "unknown (no unit-availability data)";
+
+/// Run every table for `month` and decide what to hide. `ytd` = summary count columns whose
+/// year-to-date cell must be hidden (a month of the year had them hidden).
+async fn decide_month(ctx: &SessionContext, month: &str, opts: &MonthlyOptions, ytd: &[usize]) -> Result<Vec<Table>> {
+    let mut tables = Vec::new();
+    for name in TABLES {
+        let report = ReportSql::load(name)?;
+        let sql = report::prepare(ctx, &report, &month_params(&report, month, &opts.scenario)).await?;
+        let res = privacy::public_query(ctx, &sql).await.map_err(|e| report::failed(&report.name, e))?;
+        let specs = privacy::column_specs(&res.schema, &res.lineage, &[]);
+        tables.push(Table { report, res, specs, hide: Vec::new() });
+    }
+    let (summary, rest) = tables.split_first_mut().expect("tables");
+    let forced: Vec<(usize, usize)> = match period_row(&summary.res, "year to date")? {
+        Some(i) => ytd.iter().map(|&j| (i, j)).collect(),
+        None => Vec::new(),
+    };
+    joint(summary, &mut rest[0], &forced, opts.threshold)?;
+    for t in rest.iter_mut().skip(1) {
+        t.hide = privacy::decide(&t.specs, &t.res.batches, shape(&t.report), opts.threshold, &[], &[])?;
+    }
+    Ok(tables)
+}
+
+/// Suppress the summary and the not-served table as one grid (summary rows, then not-served
+/// rows; summary columns, then not-served columns) with the equation linking them.
+fn joint(summary: &mut Table, not_served: &mut Table, forced: &[(usize, usize)], threshold: i64) -> Result<()> {
+    let (a, b) = (summary.specs.len(), not_served.specs.len());
+    let va = privacy::numeric_values(&summary.res.batches)?;
+    let vb = privacy::numeric_values(&not_served.res.batches)?;
+    let mut values: Vec<Vec<Option<f64>>> =
+        va.iter().map(|r| r.iter().copied().chain(vec![None; b]).collect()).collect();
+    values.extend(vb.iter().map(|r| vec![None; a].into_iter().chain(r.iter().copied()).collect()));
+    let mut specs = summary.specs.clone();
+    specs.extend(not_served.specs.iter().cloned().map(|s| privacy::ColumnSpec {
+        named_linear: s.named_linear.iter().map(|k| k + a).collect(),
+        named_summary: s.named_summary.iter().map(|k| k + a).collect(),
+        ..s
+    }));
+    let mut extra = Vec::new();
+    // Each not-served count column adds up to a total (public: eligible − served, or elsewhere).
+    for j in (0..b).filter(|&j| not_served.specs[j].count) {
+        let terms = (0..vb.len()).map(|i| (Var::Cell(va.len() + i, a + j), 1.0)).collect();
+        extra.push(Equation { terms });
+    }
+    let col = |t: &Table, n: &str| t.specs.iter().position(|s| s.name == n);
+    let this = period_row(&summary.res, "this month")?;
+    let unserved = report::rows_as_text(&not_served.res.batches)?
+        .iter()
+        .position(|r| r.first().and_then(|c| c.as_deref()) == Some(UNSERVED_REASON));
+    if let (Some(i), Some(e), Some(s), Some(u), Some(c)) = (
+        this,
+        col(summary, "eligible_calls"),
+        col(summary, "eligible_served_calls"),
+        unserved,
+        col(not_served, "calls"),
+    ) {
+        extra.push(Equation {
+            terms: vec![(Var::Cell(i, e), 1.0), (Var::Cell(i, s), -1.0), (Var::Cell(va.len() + u, a + c), -1.0)],
+        });
+    }
+    let hide = privacy::cells::suppress(&specs, &values, threshold, false, forced, &extra);
+    summary.hide = hide[..va.len()].iter().map(|r| r[..a].to_vec()).collect();
+    not_served.hide = hide[va.len()..].iter().map(|r| r[a..].to_vec()).collect();
+    Ok(())
+}
+
+/// Rows of a per-period table by their first cell (`this month`, `year to date`).
+fn period_row(res: &privacy::PublicResult, label: &str) -> Result<Option<usize>> {
+    Ok(report::rows_as_text(&res.batches)?.iter().position(|r| r.first().and_then(|c| c.as_deref()) == Some(label)))
+}
+
+/// Summary count columns hidden in the "this month" row of any month of `month`'s year up to and
+/// including `month`: their year-to-date cells stay hidden (else YTD − last month's YTD = month).
+async fn hidden_this_year(ctx: &SessionContext, month: &str, opts: &MonthlyOptions) -> Result<Vec<usize>> {
+    let (year, m) = (&month[..4], month[5..].parse::<u32>().unwrap_or(1));
+    let mut cols = std::collections::BTreeSet::new();
+    for k in 1..=m {
+        let tables = decide_month(ctx, &format!("{year}-{k:02}"), opts, &[]).await?;
+        let s = &tables[0];
+        if let Some(i) = period_row(&s.res, "this month")? {
+            cols.extend((0..s.specs.len()).filter(|&j| s.specs[j].count && s.hide[i][j] != Hide::No));
+        }
+    }
+    Ok(cols.into_iter().collect())
+}
+
 pub async fn monthly(wh: &Warehouse, opts: &MonthlyOptions, out_dir: &Path) -> Result<Published> {
+    privacy::check_threshold(opts.threshold)?;
     let ctx = wh.session().await?;
     let month = match &opts.month {
         Some(m) if valid_month(m) => m.clone(),
@@ -129,34 +240,23 @@ pub async fn monthly(wh: &Warehouse, opts: &MonthlyOptions, out_dir: &Path) -> R
     let mut tables = Vec::new();
     let mut csvs = Vec::new();
     let mut suppressed_cells = 0;
-    for name in TABLES {
-        let r = ReportSql::load(name)?;
-        let shape =
-            if r.sql.lines().any(|l| l.trim() == "-- publish: additive") { Shape::Additive } else { Shape::PerRow };
-        let params: Vec<(String, String)> = r
-            .params
-            .iter()
-            .filter_map(|(k, _)| match k.as_str() {
-                "month" => Some((k.clone(), month.clone())),
-                "scenario" => Some((k.clone(), opts.scenario.clone())),
-                _ => None,
-            })
-            .collect();
-        let batches = report::run_report(&ctx, &r, &params).await?;
-        let t = privacy::suppress(&batches, shape, opts.threshold)?;
-        suppressed_cells += t.hidden.iter().flatten().filter(|h| **h).count();
+    let ytd = hidden_this_year(&ctx, &month, opts).await?;
+    for t in decide_month(&ctx, &month, opts, &ytd).await? {
+        let name = t.report.name.clone();
+        let pt = privacy::render_table(&t.specs, &t.res.batches, &t.hide, opts.threshold)?;
+        suppressed_cells += pt.hidden.iter().flatten().filter(|h| **h).count();
         // One row per period reads better turned round: one row per measure, a column per period.
-        let t = if shape == Shape::PerRow { transpose(t) } else { t };
+        let pt = if shape(&t.report) == Shape::PerRow { transpose(pt) } else { pt };
         let file = format!("{name}.csv");
-        std::fs::write(dir.join(&file), to_csv(&t)).ctx(|| format!("writing {file}"))?;
+        std::fs::write(dir.join(&file), csv_text(&pt.columns, &pt.rows)?).ctx(|| format!("writing {file}"))?;
         csvs.push(dir.join(&file));
         tables.push(TableOut {
-            name: name.into(),
-            title: r.title.clone(),
-            answers: r.answers.clone(),
+            name,
+            title: t.report.title.clone(),
+            answers: t.report.answers.clone(),
             csv: file,
-            columns: t.columns,
-            rows: t.rows,
+            columns: pt.columns,
+            rows: pt.rows,
         });
     }
     let md = dir.join("report.md");

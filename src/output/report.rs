@@ -1,8 +1,8 @@
 //! Reports: SQL files in `queries/` run by DataFusion over the warehouse, printed as a table,
 //! CSV, Markdown or JSON. Adding a report is dropping a `.sql` file into `queries/`.
 //!
-//! A report file may hold several statements (e.g. `CREATE VIEW` then `SELECT`); the last one's
-//! result is the report. Header comments describe it:
+//! A report is read-only SQL (see `output::sql`): one query, or several `;`-separated queries of
+//! which the last one's result is the report; `CREATE`, `INSERT`, `COPY`, `SET`… are refused. Header comments describe it:
 //! ```sql
 //! -- title: Eligible share by scenario
 //! -- answers: What share of calls from the public could community responders take?
@@ -10,17 +10,20 @@
 //! ```
 //! `${name}` in the SQL is replaced by the parameter's value (from `--param name=value` or the
 //! default); values are restricted to a safe character set. `-- uses: other` makes report
-//! `queries/other.sql` available as a view named `other` (rendered with the same parameters), so
-//! one report can build on another instead of repeating it.
+//! `queries/other.sql` available as a view named `other` (rendered with the same parameters,
+//! registered programmatically: no `CREATE VIEW`), so one report can build on another instead of
+//! repeating it. Reports stay plain SQL over built-in functions so that they can run on a
+//! distributed DataFusion later.
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::DFParser;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use crate::assets;
 use crate::error::{Error, Result};
 pub use crate::output::format::{format, rows_as_text, Format};
+use crate::warehouse::Warehouse;
 
 /// A report definition loaded from `queries/NAME.sql`.
 #[derive(Debug, Clone)]
@@ -96,25 +99,14 @@ impl ReportSql {
     }
 }
 
-/// Run one or more `;`-separated statements; return the last statement's result.
+/// Run one or more `;`-separated read-only statements; return the last statement's result.
 pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})?;
-    if statements.is_empty() {
-        return Err(Error::Usage("no SQL statement given".into()));
-    }
-    let mut last = Vec::new();
-    for stmt in statements {
-        let plan = ctx.state().statement_to_plan(stmt).await?;
-        last = ctx.execute_logical_plan(plan).await?.collect().await?;
-    }
-    Ok(last)
+    Ok(crate::output::sql::query(ctx, sql).await?.1)
 }
 
-pub async fn run_report(
-    ctx: &SessionContext,
-    report: &ReportSql,
-    params: &[(String, String)],
-) -> Result<Vec<RecordBatch>> {
+/// Check `params` against the report and the reports it uses, register those as views (each
+/// rendered with the parameters it declares) and return this report's rendered SQL.
+pub async fn prepare(ctx: &SessionContext, report: &ReportSql, params: &[(String, String)]) -> Result<String> {
     // Parameters go to whichever of this report and the reports it uses declare them.
     let mut used = Vec::new();
     for name in &report.uses {
@@ -141,13 +133,59 @@ pub async fn run_report(
         |r: &ReportSql| -> Vec<(String, String)> { params.iter().filter(|(k, _)| declared(r, k)).cloned().collect() };
     for u in &used {
         let body = u.render(&own(u))?;
-        run_sql(ctx, &format!("CREATE OR REPLACE VIEW {} AS {}", u.name, body.trim().trim_end_matches(';'))).await?;
+        crate::output::sql::register_view(ctx, &u.name, body.trim().trim_end_matches(';')).await?;
     }
-    let sql = report.render(&own(report))?;
-    run_sql(ctx, &sql).await.map_err(|e| match e {
-        Error::DataFusion(d) => Error::Refused(format!("report `{}` failed: {d}", report.name)),
+    report.render(&own(report))
+}
+
+/// A report's DataFusion failure names the report; refusals and usage errors pass through.
+pub fn failed(name: &str, e: Error) -> Error {
+    match e {
+        Error::DataFusion(d) => Error::Refused(format!("report `{name}` failed: {d}")),
         other => other,
-    })
+    }
+}
+
+/// Does the plan read table `name` (through views too)?
+pub fn reads_table(plan: &LogicalPlan, name: &str) -> bool {
+    let mut found = false;
+    let _ = plan.apply_with_subqueries(|n| {
+        if let LogicalPlan::TableScan(scan) = n {
+            if scan.table_name.table() == name {
+                found = true;
+            } else if let Some(inner) = scan.source.get_logical_plan() {
+                found |= reads_table(&inner, name);
+            }
+        }
+        Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+    });
+    found
+}
+
+/// Run a report over a warehouse. A report that reads `eligibility` on a warehouse that was never
+/// tagged is a usage error (the table is empty: an empty report would look like an answer).
+pub async fn run_on(wh: &Warehouse, report: &ReportSql, params: &[(String, String)]) -> Result<Vec<RecordBatch>> {
+    let ctx = wh.session().await?;
+    let sql = prepare(&ctx, report, params).await?;
+    let plans = crate::output::sql::plan_queries(&ctx, &sql).await.map_err(|e| failed(&report.name, e))?;
+    if wh.manifest()?.tag.is_none() && plans.iter().any(|p| reads_table(p, "eligibility")) {
+        return Err(Error::Usage(format!(
+            "warehouse {} is not tagged yet: run `callsift tag --warehouse {}` first (report `{}` reads the eligibility table)",
+            wh.dir.display(),
+            wh.dir.display(),
+            report.name
+        )));
+    }
+    Ok(crate::output::sql::run_plans(&ctx, plans).await.map_err(|e| failed(&report.name, e))?.1)
+}
+
+pub async fn run_report(
+    ctx: &SessionContext,
+    report: &ReportSql,
+    params: &[(String, String)],
+) -> Result<Vec<RecordBatch>> {
+    let sql = prepare(ctx, report, params).await?;
+    run_sql(ctx, &sql).await.map_err(|e| failed(&report.name, e))
 }
 
 #[cfg(test)]
@@ -170,7 +208,7 @@ mod tests {
     #[tokio::test]
     async fn multi_statement_returns_last_result() {
         let ctx = crate::warehouse::engine::new_context();
-        let b = run_sql(&ctx, "CREATE VIEW v AS SELECT 1 AS a UNION ALL SELECT 2; SELECT sum(a) AS s FROM v")
+        let b = run_sql(&ctx, "SELECT 0 AS a; WITH v AS (SELECT 1 AS a UNION ALL SELECT 2) SELECT sum(a) AS s FROM v")
             .await
             .unwrap();
         let out = format(&b, Format::Csv).unwrap();
