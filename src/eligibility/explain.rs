@@ -7,6 +7,7 @@ use datafusion::arrow::array::AsArray;
 use crate::eligibility::policy::{self, Policy};
 use crate::error::{Error, Result};
 use crate::output::report;
+use crate::output::sql::read_only;
 use crate::warehouse::Warehouse;
 
 fn quote(s: &str) -> String {
@@ -17,7 +18,8 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
     policy.validate()?;
     let ctx = wh.session().await?;
     let filter = format!("call_id = {}", quote(call_id));
-    let fields = ctx.sql(&format!("SELECT * FROM calls WHERE {filter}")).await?.collect().await?;
+    let fields =
+        ctx.sql_with_options(&format!("SELECT * FROM calls WHERE {filter}"), read_only()).await?.collect().await?;
     let n: usize = fields.iter().map(|b| b.num_rows()).sum();
     if n == 0 {
         return Err(Error::Usage(format!("no call `{call_id}` in {}", wh.dir.display())));
@@ -36,7 +38,7 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
 
     // Rule results, evaluated by the same SQL the tagger runs.
     let rules = ctx
-        .sql(&policy::rules_select(policy, &format!("(SELECT * FROM calls WHERE {filter})")))
+        .sql_with_options(&policy::rules_select(policy, &format!("(SELECT * FROM calls WHERE {filter})")), read_only())
         .await?
         .collect()
         .await?;
@@ -65,9 +67,12 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
     }
 
     let el = ctx
-        .sql(&format!(
-            "SELECT scenario, reason, estimated, p_eligible FROM eligibility WHERE {filter} ORDER BY scenario"
-        ))
+        .sql_with_options(
+            &format!(
+                "SELECT scenario, reason, estimated, p_eligible FROM eligibility WHERE {filter} ORDER BY scenario"
+            ),
+            read_only(),
+        )
         .await?
         .collect()
         .await?;
