@@ -1,11 +1,14 @@
-//! Tests of the generator as a whole: shape, determinism, crosswalk agreement.
+//! Tests of the generator as a whole: shape, determinism, pinned output, crosswalk agreement.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use chrono::{NaiveDateTime, Timelike};
 
-use super::call_types::table;
+use super::call_types::{table, B, C, I, M, P, V, W};
 use super::*;
+use crate::source::crosswalk::Crosswalk;
+use crate::warehouse::schema::Flag;
 
 const FMT: &str = "%m/%d/%Y %I:%M:%S %p";
 
@@ -156,19 +159,25 @@ fn rows_sorted_by_received() {
     }
 }
 
+/// The generated crosswalk, parsed by the crosswalk loader users get.
+fn crosswalk() -> Crosswalk {
+    Crosswalk::parse(Path::new("generated.crosswalk.csv"), table().unwrap().crosswalk_csv().as_bytes())
+        .expect("the generated crosswalk parses")
+}
+
 #[test]
 fn crosswalk_covers_emitted_types() {
     let (buf, _) = gen(50_000, 5);
-    let known: HashSet<String> =
-        table().unwrap().crosswalk_csv().lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect();
+    let cw = crosswalk();
     let unknown: HashSet<&str> =
         table().unwrap().types.iter().filter(|t| t.unmapped()).map(|t| t.name.as_str()).collect();
     let mut unmapped = 0;
     let recs = records(&buf);
     for r in recs.iter().filter(|r| !is_malformed(r)) {
         for f in [7, 8] {
-            let n = norm(&r[f]);
-            if !known.contains(&n) {
+            // `get` matches case and spacing variants as a user's run would.
+            if cw.get(&r[f]).is_none() {
+                let n = norm(&r[f]);
                 assert!(unknown.contains(n.as_str()), "unexpected type {n}");
                 if f == 7 {
                     unmapped += 1;
@@ -180,10 +189,62 @@ fn crosswalk_covers_emitted_types() {
     assert!((0.003..=0.012).contains(&share), "unmapped share {share}");
 }
 
-/// `CALLSIFT_CROSSWALK_OUT=path cargo test -- --ignored write_crosswalk`
+/// The crosswalk written from the table carries every mapped type with its category, flags and
+/// third-party likelihood, and agrees entry by entry with the one shipped at
+/// profiles/callsift_sample.crosswalk.csv. After editing call_types.csv, regenerate that file with
+/// `CALLSIFT_CROSSWALK_OUT=profiles/callsift_sample.crosswalk.csv cargo test --lib write_crosswalk`.
 #[test]
-#[ignore]
 fn write_crosswalk() {
-    let path = std::env::var("CALLSIFT_CROSSWALK_OUT").expect("set CALLSIFT_CROSSWALK_OUT");
-    std::fs::write(path, table().unwrap().crosswalk_csv()).unwrap();
+    let t = table().unwrap();
+    let cw = crosswalk();
+    let flags = [(W, Flag::Weapon), (V, Flag::Violence), (M, Flag::Medical), (I, Flag::InProgress)];
+    let flags = flags.into_iter().chain([(B, Flag::BhNexus), (C, Flag::Conflict), (P, Flag::PoliceType)]);
+    let flags: Vec<(u8, Flag)> = flags.collect();
+    for ty in &t.types {
+        let Some(e) = cw.get(&ty.name) else {
+            assert!(ty.unmapped(), "{} missing from the crosswalk", ty.name);
+            continue;
+        };
+        assert!(!ty.unmapped(), "{} is meant to be unmapped", ty.name);
+        assert_eq!(e.category, ty.category, "{}", ty.name);
+        for &(bit, flag) in &flags {
+            assert_eq!(e.flags[flag as usize], ty.has(bit), "{} {}", ty.name, flag.name());
+        }
+        let third = (!ty.third.is_empty()).then(|| ty.third.parse::<f64>().unwrap());
+        assert_eq!(e.third_party_p, third, "{}", ty.name);
+    }
+    assert_eq!(cw.len(), t.types.len() - t.unknown.len());
+    if let Ok(path) = std::env::var("CALLSIFT_CROSSWALK_OUT") {
+        std::fs::write(path, t.crosswalk_csv()).unwrap();
+    }
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/callsift_sample.crosswalk.csv");
+    let shipped = Crosswalk::load(&shipped).expect("the shipped crosswalk parses");
+    assert_eq!(shipped.entries(), cw.entries(), "regenerate the shipped crosswalk (see above)");
+}
+
+/// Pins the generator's output: any change to the table, the PRNG or the order of draws fails here.
+/// If the change is intended, regenerate sample_data/ (see its README) and update these pins.
+#[test]
+fn pinned_output() {
+    let (buf, stats) = gen(3_000, 42);
+    assert_eq!(crate::warehouse::sha256_hex(&buf), "0a51c7758357ebe4d7a847e4fa7ebfc943a25471a0315219eed6ec845ecc2ad2");
+    assert_eq!((stats.incidents, stats.unit_rows, stats.malformed), (2_174, 811, 15));
+    let text = String::from_utf8(buf).unwrap();
+    let lines: Vec<&str> = text.lines().skip(1).take(3).collect();
+    assert_eq!(
+        lines,
+        [
+            "24-0000001,1C39,01/01/2024 01:47:57 AM,01/01/2024 02:32:50 AM,01/01/2024 02:38:24 AM,\
+             01/01/2024 03:13:21 AM,911,DISTURBANCE,NEIGHBOR DISPUTE, 3,GONE ON ARRIVAL,D1,1A,\
+             50XX BLOCK OF N BROADWAY,\"UNK MALE KICKING TRASH CANS, CURSING AT CUSTOMERS\"",
+            "24-0000002,2C11,01/01/2024 01:34:18 PM,01/01/2024 01:34:18 PM,01/01/2024 01:34:26 PM,\
+             01/01/2024 02:01:43 PM,ONVIEW,EXTRA PATROL,EXTRA PATROL,4,ADVISED,D6,6A,\
+             24XX BLOCK OF W 32ND AVE,EXTRA PATROL PER COMMUNITY REQUEST",
+            "24-0000001,1B37,01/01/2024 01:47:57 AM,01/01/2024 02:35:54 AM,01/01/2024 02:44:30 AM,\
+             01/01/2024 03:02:55 AM,911,DISTURBANCE,NEIGHBOR DISPUTE, 3,GONE ON ARRIVAL,D1,1A,\
+             50XX BLOCK OF N BROADWAY,\"UNK MALE KICKING TRASH CANS, CURSING AT CUSTOMERS\"",
+        ]
+    );
+    let (buf, _) = gen(2_000, 7);
+    assert_eq!(crate::warehouse::sha256_hex(&buf), "4f9a472551d679672bd8330752679801f92ac2e539cb75a1be3bef0442dee25e");
 }
