@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod error;
 pub mod ingest;
 pub mod output;
+pub mod rng;
 pub mod sample;
 pub mod source;
 pub mod warehouse;

@@ -22,6 +22,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 
 use crate::error::{Error, Result};
 use crate::output::report::{self, ReportSql};
+use crate::rng::SplitMix64;
 use crate::warehouse::Warehouse;
 
 /// The report that produces the weekly series.
@@ -123,27 +124,6 @@ pub fn did(pre: &[WeekPair], post: &[WeekPair]) -> Option<Did> {
         comparison_post,
         did: (treated_post - treated_pre) - (comparison_post - comparison_pre),
     })
-}
-
-/// splitmix64 (Steele, Lea & Flood 2014): small, fast, and fully determined by its seed.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (n > 0), by multiply-shift.
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() as u128 * n as u128) >> 64) as usize
-    }
 }
 
 /// One moving-block resample of a period: blocks of `block` consecutive weeks, starts drawn with
