@@ -29,8 +29,10 @@ fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
         summary.contains("\neligible calls,170,146,483\n")
             // Hidden this month: year to date minus last month's year to date would give it away.
             && summary.contains("\nadditional unit calls,<11,<11,(suppressed)\n")
-            // served − response n = calls without a valid response time: one of the two is hidden.
-            && summary.contains("\nresponse n,(suppressed),(suppressed),(suppressed)\n"),
+            // served (70) − eligible served (67) = 3 served calls not eligible: one of the two is hidden
+            // this month, and the year to date with it.
+            && summary.contains("\nserved calls,(suppressed),73,(suppressed)\n")
+            && summary.contains("\neligible served calls pct,(suppressed),(suppressed),(suppressed)\n"),
         "{summary}"
     );
 
