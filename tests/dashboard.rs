@@ -233,7 +233,7 @@ async fn params_override_defaults_and_bad_ones_are_refused() {
     )
     .await
     .unwrap();
-    assert_eq!(String::from_utf8(line).unwrap(), format!("wrote dashboard sizing (6 panels) to {}\n", out.display()));
+    assert_eq!(String::from_utf8(line).unwrap(), format!("wrote dashboard sizing (7 panels) to {}\n", out.display()));
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.contains("Eligibility waterfall: scenario narrowest"));
     assert!(html.contains("<span>scenario = narrowest</span>"));

@@ -8,3 +8,4 @@ mod real_cad;
 mod reports;
 mod security;
 mod tools;
+mod validity;

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::text::{emit, out_err};
-use crate::eligibility::policy::Policy;
 use crate::error::{IoContext, Result};
 use crate::output::report::{self, Format, ReportSql};
 use crate::warehouse::Warehouse;
@@ -43,21 +42,9 @@ pub async fn sql(
 
 pub async fn explain(call_id: &str, warehouse: &Path, policy: Option<&str>, out: &mut dyn Write) -> Result<()> {
     let wh = Warehouse::open_existing(warehouse)?;
-    let policy = tagged_policy(&wh, policy)?;
+    let policy = crate::eligibility::sensitivity::tagged_policy(&wh, policy)?.0;
     let text = crate::eligibility::explain::explain(&wh, call_id, &policy).await?;
     out.write_all(text.as_bytes()).ctx(out_err)
-}
-
-/// The policy asked for, else the one of the last tag run (so results match the stored
-/// outcomes), else `standard`.
-fn tagged_policy(wh: &Warehouse, asked: Option<&str>) -> Result<Policy> {
-    match asked {
-        Some(p) => Policy::load(p),
-        None => match wh.manifest()?.tag {
-            Some(t) => Policy::load(&t.policy).or_else(|_| Policy::load(&t.policy_name)),
-            None => Policy::load("standard"),
-        },
-    }
 }
 
 /// `callsift sensitivity`: every tagged scenario re-sized under each assumption's two sides.
@@ -71,16 +58,8 @@ pub async fn sensitivity(
 ) -> Result<()> {
     use crate::eligibility::sensitivity;
     let wh = Warehouse::open_existing(warehouse)?;
-    let policy = tagged_policy(&wh, policy)?;
-    // The scenarios last tagged under this policy (named ones and `--scenarios all` combinations).
-    let known: Vec<_> = policy.scenarios.iter().cloned().chain(policy.all_combinations()).collect();
-    let scenarios = match wh.manifest()?.tag.filter(|t| t.policy_name == policy.name) {
-        Some(t) => t.scenarios.iter().filter_map(|n| known.iter().find(|s| &s.name == n).cloned()).collect(),
-        None => policy.scenarios.clone(),
-    };
-    let assumptions = sensitivity::load_assumptions(assumptions)?;
     let ctx = wh.session().await?;
-    let rows = sensitivity::analyse(&ctx, &policy, &scenarios, &assumptions).await?;
+    let (policy, rows) = sensitivity::for_warehouse(&wh, &ctx, policy, assumptions).await?;
     let mut text = String::new();
     if fmt == Format::Table {
         text.push_str(&format!(

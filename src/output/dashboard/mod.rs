@@ -171,11 +171,28 @@ async fn coverage(ctx: &SessionContext, wh: &Warehouse) -> String {
     s
 }
 
+/// Tables computed from the warehouse that panels may query besides `calls`, `eligibility` and
+/// `rejects`: `sensitivity` (the sensitivity analysis, computed only when a panel names it).
+async fn register_derived_tables(wh: &Warehouse, ctx: &SessionContext, dash: &Dashboard) -> Result<()> {
+    let names_sensitivity = dash.panels.iter().any(|p| match &p.query {
+        Query::Sql(sql) | Query::Report(sql) => sql.contains("sensitivity"),
+    });
+    if names_sensitivity {
+        use crate::eligibility::sensitivity;
+        let (_, rows) = sensitivity::for_warehouse(wh, ctx, None, "sensitivity").await?;
+        let batch = sensitivity::to_batch(&rows)?;
+        let table = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+        ctx.register_table("sensitivity", std::sync::Arc::new(table))?;
+    }
+    Ok(())
+}
+
 /// Run every panel of dashboard `name` over the warehouse and write one self-contained HTML file.
 pub async fn build(wh: &Warehouse, name: &str, params: &[(String, String)], out: &Path) -> Result<BuildSummary> {
     let dash = Dashboard::load(name)?;
     let params = dash.resolve_params(params)?;
     let ctx = wh.session().await?;
+    register_derived_tables(wh, &ctx, &dash).await?;
     let mut results = Vec::new();
     for i in 0..dash.panels.len() {
         results.push(run_panel(&ctx, &dash, i, &params).await?);
