@@ -5,4 +5,5 @@ pub mod outcome;
 pub mod policy;
 pub mod rules;
 pub mod sensitivity;
+pub mod sql;
 pub mod tag;

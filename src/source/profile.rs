@@ -11,7 +11,10 @@ use crate::assets::{self, Asset};
 use crate::error::{Error, Result};
 use crate::source::classify::Classifier;
 use crate::source::crosswalk::{normalize_key, Crosswalk};
+pub use crate::source::layout::Layout;
 use crate::source::timeparse::{TimeFormat, TimeParser};
+use crate::source::valuemap::ValueMapToml;
+pub use crate::source::valuemap::{MatchKind, ValueMap};
 use crate::warehouse::schema::{CALLER_PARTIES, CALL_SOURCES, RESPONDER_TYPES};
 
 /// Canonical input fields a profile can map a source column to.
@@ -183,27 +186,6 @@ pub enum InvalidTimes {
     Null,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum MatchKind {
-    #[default]
-    Exact,
-    /// Longest listed prefix wins (e.g. unit ids `CR12` → community responder).
-    Prefix,
-    /// Leading digits of the value (priorities like `2B` → 2). `values` still take precedence.
-    LeadingDigits,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ValueMapToml<T> {
-    #[serde(default = "BTreeMap::new")]
-    values: BTreeMap<String, T>,
-    default: Option<T>,
-    #[serde(default, rename = "match")]
-    match_kind: MatchKind,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TimeToml {
@@ -261,50 +243,6 @@ struct ProfileToml {
     self_initiated: Option<ValueMapToml<bool>>,
     caller_party: Option<ValueMapToml<String>>,
     responder_type: Option<ValueMapToml<String>>,
-}
-
-/// A value mapping with keys normalised like call types (case and spacing ignored).
-#[derive(Debug, Clone)]
-pub struct ValueMap<T> {
-    exact: std::collections::HashMap<String, T, foldhash::fast::RandomState>,
-    /// Prefixes, longest first.
-    prefixes: Vec<(String, T)>,
-    pub default: Option<T>,
-    pub match_kind: MatchKind,
-}
-
-impl<T: Clone> ValueMap<T> {
-    fn from_toml(t: ValueMapToml<T>) -> Self {
-        let mut key = String::new();
-        let mut exact = std::collections::HashMap::default();
-        let mut prefixes = Vec::new();
-        for (k, v) in t.values {
-            normalize_key(&k, &mut key);
-            if t.match_kind == MatchKind::Prefix {
-                prefixes.push((key.clone(), v));
-            } else {
-                exact.insert(key.clone(), v);
-            }
-        }
-        prefixes.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
-        ValueMap { exact, prefixes, default: t.default, match_kind: t.match_kind }
-    }
-
-    /// `key` must already be normalised. `None` = not mapped (caller applies the default and counts it).
-    pub fn lookup(&self, key: &str) -> Option<&T> {
-        if let Some(v) = self.exact.get(key) {
-            return Some(v);
-        }
-        self.prefixes.iter().find(|(p, _)| key.starts_with(p.as_str())).map(|(_, v)| v)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.prefixes.is_empty()
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &T> {
-        self.exact.values().chain(self.prefixes.iter().map(|(_, v)| v))
-    }
 }
 
 /// A loaded, validated profile.
@@ -564,62 +502,6 @@ fn check_values(file: &PathBuf, what: &str, m: Option<&ValueMapToml<String>>, al
         }
     }
     Ok(())
-}
-
-/// A profile's columns resolved against one file's header.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    src: [Option<Source>; SourceField::ALL.len()],
-    /// (field, source column name used)
-    pub matched: Vec<(SourceField, String)>,
-    /// (field, names tried)
-    pub missing: Vec<(SourceField, Vec<String>)>,
-    pub width: usize,
-}
-
-impl Layout {
-    /// The (first) source column index of a field.
-    pub fn get(&self, f: SourceField) -> Option<usize> {
-        match self.src[f.index()].as_ref()? {
-            Source::Col(i) | Source::Extract(i, _) => Some(*i),
-            Source::Concat(v) | Source::Coalesce(v) => v.first().copied(),
-        }
-    }
-
-    pub fn source(&self, f: SourceField) -> Option<&Source> {
-        self.src[f.index()].as_ref()
-    }
-
-    /// Fields whose value is computed from several columns or a regex (not a plain column).
-    pub fn derived(&self) -> impl Iterator<Item = (SourceField, &Source)> {
-        SourceField::ALL
-            .iter()
-            .filter_map(|f| self.src[f.index()].as_ref().filter(|s| !matches!(s, Source::Col(_))).map(|s| (*f, s)))
-    }
-
-    /// Required columns absent from the header make the file unreadable with this profile.
-    pub fn check_required(&self, file: &std::path::Path) -> Result<()> {
-        for req in [SourceField::CallId, SourceField::ReceivedAt] {
-            if self.get(req).is_none() {
-                let tried =
-                    self.missing.iter().find(|(f, _)| *f == req).map(|(_, n)| n.join("`, `")).unwrap_or_default();
-                return Err(Error::Input {
-                    file: file.to_path_buf(),
-                    message: format!(
-                        "header has no column for {} (looked for `{tried}`); is this the right profile?",
-                        req.name()
-                    ),
-                });
-            }
-        }
-        if self.get(SourceField::InitialType).is_none() && self.get(SourceField::FinalType).is_none() {
-            return Err(Error::Input {
-                file: file.to_path_buf(),
-                message: "header has no call type column (initial_type or final_type)".into(),
-            });
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
