@@ -21,14 +21,14 @@ fn demo_warehouse() -> PathBuf {
 }
 
 /// `target/dashboard-screenshots/` (next to cargo's `target/tmp`).
-fn artefact_dir() -> PathBuf {
+pub(crate) fn artefact_dir() -> PathBuf {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let dir = tmp.parent().unwrap_or(&tmp).join("dashboard-screenshots");
     std::fs::create_dir_all(&dir).expect("create artefact dir");
     dir
 }
 
-fn find_chromium() -> Option<PathBuf> {
+pub(crate) fn find_chromium() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CHROMIUM") {
         return Some(PathBuf::from(p));
     }
@@ -45,7 +45,7 @@ fn find_chromium() -> Option<PathBuf> {
 }
 
 /// Run Chromium headless on `page` with extra args; returns stdout. Killed after 120 s.
-fn chromium(bin: &Path, page: &Path, extra: &[String]) -> String {
+pub(crate) fn chromium(bin: &Path, page: &Path, extra: &[String]) -> String {
     let profile = TempDir::new();
     let url = format!("file://{}", page.canonicalize().expect("page path").display());
     let mut args: Vec<String> = [
@@ -109,7 +109,7 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Check a dumped DOM: no recorded error, `expected_charts` charts, each rendered with a size.
-fn check_dom(name: &str, dom: &str, expected_charts: usize) -> Result<(), String> {
+pub(crate) fn check_dom(name: &str, dom: &str, expected_charts: usize) -> Result<(), String> {
     let errors = regex::Regex::new(r#"(?s)<pre id="callsift-errors"[^>]*>(.*?)</pre>"#).unwrap();
     let errs = errors.captures(dom).ok_or_else(|| format!("{name}: no #callsift-errors element in the dumped DOM"))?;
     let errs = errs.get(1).unwrap().as_str().trim();

@@ -2,6 +2,7 @@
 mod common;
 
 mod cli;
+mod compare;
 mod dashboard;
 mod publish;
 mod real_cad;

@@ -125,6 +125,26 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Compare cities: the same policy over several warehouses side by side (never writes to them).
+    Compare {
+        /// A warehouse folder (repeat: --warehouse A --warehouse B …).
+        #[arg(long = "warehouse", required = true)]
+        warehouses: Vec<PathBuf>,
+        /// Policy to compare under; warehouses tagged otherwise are tagged in memory. Default: the
+        /// policy every warehouse was tagged with (refused when they differ).
+        #[arg(long)]
+        policy: Option<String>,
+        /// `all` or a comma list; default: the policy's scenarios (with --policy), else those tagged everywhere.
+        #[arg(long)]
+        scenarios: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write the compare dashboard (self-contained HTML, small counts suppressed) here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
     /// Publish public reports.
     Publish {
         #[command(subcommand)]

@@ -1,6 +1,7 @@
 //! The command line: clap definitions ([`args`]) and one module per command group. The only
 //! layer that writes to stdout/stderr; domain modules return values.
 pub mod args;
+pub mod compare;
 pub mod output;
 pub mod pipeline;
 pub mod query;
@@ -46,6 +47,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Sensitivity { warehouse, policy, assumptions, format, out: path } => {
             query::sensitivity(&warehouse, policy.as_deref(), &assumptions, format, path.as_deref(), &mut out).await
+        }
+        Command::Compare { warehouses, policy, scenarios, format, out: path, html } => {
+            let opts = crate::output::compare::CompareOptions { policy, scenarios };
+            compare::compare(&warehouses, &opts, format, path.as_deref(), html.as_deref(), &mut out).await
         }
         Command::Profile { command: ProfileCommand::List } => setup::profile_list(&mut out),
         Command::Profile { command: ProfileCommand::Detect { file } } => setup::profile_detect(&file, &mut out),

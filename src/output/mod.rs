@@ -1,5 +1,6 @@
 //! Outputs: the report runner and its formats, privacy (the one owner of public-output rules),
-//! publishing, program evaluation and dashboards.
+//! publishing, program evaluation, dashboards and comparing cities.
+pub mod compare;
 pub mod dashboard;
 pub mod evaluate;
 pub mod format;

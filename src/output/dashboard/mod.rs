@@ -43,8 +43,8 @@ use datafusion::prelude::SessionContext;
 
 pub use config::{names, Chart, Dashboard, OneOrMany, Panel, Query};
 use config::{panel_key, substitute};
-use data::{apply_filter, hide_cells};
-pub use data::{panel_data, Cell, PanelData};
+use data::apply_filter;
+pub use data::{hide_cells, panel_data, Cell, PanelData};
 pub use html::render_html;
 pub use spec::vega_lite_spec;
 
