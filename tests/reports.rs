@@ -1,5 +1,6 @@
-//! Sizing, staffing (Erlang C), officer-hours and program-evaluation reports: snapshots on the mini
-//! fixture and the demo warehouse, hand-checked cells, and the Erlang C arithmetic on a hand-built table.
+//! Sizing, staffing (loss system, Erlang B), officer-hours and program-evaluation reports: snapshots
+//! on the mini fixture and the demo warehouse, hand-checked cells, and the Erlang B arithmetic on a
+//! hand-built table.
 use crate::common::{callsift, fixture, sql_csv, TempDir};
 use callsift::output::report::{self, Format, ReportSql};
 
@@ -83,13 +84,26 @@ fn mini_sizing_staffing_and_officer_hours() {
     assert_eq!(rows(&staffing).len(), 1 + 168, "one row per hour of week");
     // Hours with no eligible call need no team; only hours with calls are pinned.
     insta::assert_snapshot!("mini_staffing_csv", filter_rows(&staffing, "eligible_calls", |v| num(v) > 0.0));
-    assert!(column(&staffing, "aht_source")[0].starts_with("data: mean busy minutes per unit over"), "{staffing}");
+    assert!(
+        column(&staffing, "police_minutes_source")[0].starts_with("data: mean busy minutes per unit over"),
+        "{staffing}"
+    );
+    // Every hour meets the overflow target, and the served and overflowed calls add up to the demand.
+    assert!(column(&staffing, "overflow_share").iter().all(|b| num(b) <= 0.2));
+    let total = |name: &str| column(&staffing, name).iter().map(|v| num(v)).sum::<f64>();
+    assert!(
+        (total("calls_served_per_week") + total("calls_overflowed_per_week") - total("eligible_calls_per_hour")).abs()
+            < 0.01
+    );
 
-    // No busy time on eligible calls: the default time on task applies and is said so.
-    let no_busy = report_csv(&wh, "staffing", &["scenario=no_such_scenario", "default_minutes_on_task=30"]);
-    assert!(column(&no_busy, "aht_source").iter().all(|s| s == "default_minutes_on_task (no busy time in the data)"));
-    assert!(column(&no_busy, "minutes_on_task").iter().all(|s| s == "30.0"));
-    assert!(column(&no_busy, "teams_needed").iter().all(|s| s == "0"));
+    // No eligible calls: no teams; no police busy time to compare with, and the report says so.
+    let none = report_csv(&wh, "staffing", &["scenario=no_such_scenario", "cr_minutes_on_task=45"]);
+    assert!(column(&none, "police_minutes_source").iter().all(|s| s == "no busy time on eligible calls in the data"));
+    assert!(column(&none, "police_minutes_on_task").iter().all(|s| s.is_empty()));
+    assert!(column(&none, "cr_minutes_on_task").iter().all(|s| s == "45.0"));
+    assert!(column(&none, "cr_minutes_source").iter().all(|s| s == "cr_minutes_on_task given by the analyst"));
+    assert!(column(&none, "teams_needed").iter().all(|s| s == "0"));
+    assert!(column(&none, "fte").iter().all(|s| num(s) == 0.0));
 
     let shifts = report_csv(&wh, "staffing_by_shift", &[]);
     insta::assert_snapshot!("mini_staffing_by_shift_csv", filter_rows(&shifts, "teams_needed", |v| v != "0"));
@@ -117,12 +131,15 @@ fn mini_sizing_staffing_and_officer_hours() {
 }
 
 /// Run a report's SQL on hand-built `calls` / `eligibility` tables (only the columns it reads).
+/// Each value is (call_id, received_local, unit_busy_minutes, units, p_eligible).
 async fn run_on_values(name: &str, calls_values: &str, params: &[(&str, &str)]) -> String {
     let ctx = callsift::warehouse::engine::new_context();
     let setup = format!(
-        "CREATE TABLE calls AS SELECT column1 AS call_id, CAST(column2 AS TIMESTAMP) AS received_local, \
-                column3 AS unit_busy_minutes, CAST(column4 AS INT) AS units FROM (VALUES {calls_values}); \
-         CREATE TABLE eligibility AS SELECT call_id, 'broad' AS scenario, 'eligible' AS outcome, true AS eligible, 1.0 AS p_eligible FROM calls"
+        "CREATE TABLE v AS SELECT * FROM (VALUES {calls_values}); \
+         CREATE TABLE calls AS SELECT column1 AS call_id, CAST(column2 AS TIMESTAMP) AS received_local, \
+                column3 AS unit_busy_minutes, CAST(column4 AS INT) AS units FROM v; \
+         CREATE TABLE eligibility AS SELECT column1 AS call_id, 'broad' AS scenario, 'eligible' AS outcome, \
+                column5 > 0 AS eligible, CAST(column5 AS DOUBLE) AS p_eligible FROM v"
     );
     // Setup writes tables: plain DataFusion (report::run_sql is read-only).
     for stmt in setup.split("; ") {
@@ -136,59 +153,118 @@ async fn run_on_values(name: &str, calls_values: &str, params: &[(&str, &str)]) 
 }
 
 #[tokio::test]
-async fn erlang_c_matches_known_values() {
-    // Monday 2024-01-01 10:00-10:59: 4 calls of 30 minutes each, one week of data:
-    // lambda = 4 calls/hour, AHT = 30 min, A = 2 Erlangs.
-    let calls = "('a', '2024-01-01 10:05:00', 30.0, 1), ('b', '2024-01-01 10:20:00', 60.0, 2), \
-                 ('c', '2024-01-01 10:35:00', 30.0, 1), ('d', '2024-01-01 10:50:00', 30.0, 1)";
+async fn erlang_b_matches_known_values() {
+    // Monday 2024-01-01 10:00-10:59, one week of data: 4 calls, police busy 40 minutes per unit
+    // (call b: 80 minutes over 2 units). lambda = 4 calls/hour; the community-responder time on
+    // task is the parameter (default 30 minutes), not the police time: A = 4 * 30 / 60 = 2 Erlangs.
+    let calls = "('a', '2024-01-01 10:05:00', 40.0, 1, 1.0), ('b', '2024-01-01 10:20:00', 80.0, 2, 1.0), \
+                 ('c', '2024-01-01 10:35:00', 40.0, 1, 1.0), ('d', '2024-01-01 10:50:00', 40.0, 1, 1.0)";
     let row = |out: &str, how: usize| -> Vec<String> { rows(out)[1 + how].clone() };
     let col = |out: &str, name: &str| rows(out)[0].iter().position(|c| c == name).unwrap();
+    let cells = |out: &str, how: usize, names: &[&str]| -> Vec<String> {
+        let r = row(out, how);
+        names.iter().map(|n| r[col(out, n)].clone()).collect()
+    };
 
-    // C(3, 2) = 4/9 = 0.4444; P(wait <= 10 | N=3) = 1 - 4/9 e^{-1/3} = 0.6815 -> N = 3 meets 0.6.
-    let out = run_on_values("staffing", calls, &[("target_share", "1"), ("service_level", "0.6")]).await;
+    // B(2, 2) = 0.4 > 0.25; B(2, 3) = (8/6) / (1 + 2 + 2 + 8/6) = 0.2105 -> N = 3.
+    // Served 4 (1 - B) = 3.158, to police 4 B = 0.842; utilisation = A (1 - B) / N = 0.526.
+    let out = run_on_values("staffing", calls, &[("max_overflow", "0.25")]).await;
     let r = row(&out, 10);
     assert_eq!((r[2].as_str(), r[3].as_str()), ("Mon", "10"));
-    assert_eq!(r[col(&out, "weeks")], "1");
-    assert_eq!(r[col(&out, "minutes_on_task")], "30.0");
-    assert_eq!(r[col(&out, "offered_load_erlangs")], "2.0");
-    assert_eq!(r[col(&out, "teams_needed")], "3");
-    assert_eq!(r[col(&out, "p_wait")], "0.4444");
-    assert_eq!(r[col(&out, "service_level_achieved")], "0.6815");
-    assert_eq!(r[col(&out, "utilisation")], "0.667");
-    assert_eq!(row(&out, 11)[col(&out, "teams_needed")], "0", "no calls at 11:00");
-
-    // N = 3 misses 0.8; C(4, 2) = 4/23 = 0.1739, 1 - 0.1739 e^{-2/3} = 0.9107 -> N = 4.
-    let out = run_on_values("staffing", calls, &[("target_share", "1")]).await;
-    let r = row(&out, 10);
-    assert_eq!((r[col(&out, "teams_needed")].as_str(), r[col(&out, "p_wait")].as_str()), ("4", "0.1739"));
-    assert_eq!(r[col(&out, "service_level_achieved")], "0.9107");
-
-    // Serving half the calls: A = 1; C(2, 1) = 1/3, 1 - e^{-1/3}/3 = 0.7611 < 0.8 -> N = 3 (C = 1/11).
-    let out = run_on_values("staffing", calls, &[("target_share", "0.5")]).await;
-    let r = row(&out, 10);
     assert_eq!(
-        (
-            r[col(&out, "offered_load_erlangs")].as_str(),
-            r[col(&out, "teams_needed")].as_str(),
-            r[col(&out, "p_wait")].as_str()
+        cells(&out, 10, &["weeks", "cr_minutes_on_task", "police_minutes_on_task", "offered_load_erlangs"]),
+        ["1", "30.0", "40.0", "2.0"]
+    );
+    assert_eq!(
+        cells(
+            &out,
+            10,
+            &["teams_needed", "overflow_share", "calls_served_per_week", "calls_overflowed_per_week", "utilisation"]
         ),
-        ("1.0", "3", "0.0909")
+        ["3", "0.2105", "3.158", "0.842", "0.526"]
+    );
+    assert_eq!(
+        cells(&out, 11, &["teams_needed", "overflow_share", "team_hours_per_week"]),
+        ["0", "0.0", "0"],
+        "no calls at 11:00"
     );
 
-    // A heavy load (A = 40 Erlangs) stays finite: the terms are computed in logs.
-    let many: Vec<String> = (0..80).map(|i| format!("('x{i}', '2024-01-01 10:{:02}:00', 30.0, 1)", i % 60)).collect();
-    let out = run_on_values("staffing", &many.join(", "), &[("target_share", "1")]).await;
-    let r = row(&out, 10);
-    assert_eq!(r[col(&out, "offered_load_erlangs")], "40.0");
-    let n: i64 = r[col(&out, "teams_needed")].parse().unwrap();
-    assert!((41..=50).contains(&n), "teams {n}");
+    // Default max_overflow 0.2: 0.2105 misses it, B(2, 4) = 0.0952 -> N = 4; the staff it takes:
+    // 4 team-hours x 2 staff x relief 1.7 / 56 post-hours = 0.2429 FTE.
+    let out = run_on_values("staffing", calls, &[]).await;
+    assert_eq!(
+        cells(
+            &out,
+            10,
+            &["teams_needed", "overflow_share", "team_hours_per_week", "fte", "max_overflow", "relief_factor"]
+        ),
+        ["4", "0.0952", "4", "0.2429", "0.2", "1.7"]
+    );
+    assert!(row(&out, 10)[col(&out, "cr_minutes_source")].starts_with("default: Denver STAR pilot"));
+    assert!(row(&out, 10)[col(&out, "relief_source")].starts_with("default: FTE per 8-hour post staffed 7 days"));
 
-    // By shift: the Monday 07:00-15:00 shift needs the 10:00 hour's 4 teams.
-    let shifts = run_on_values("staffing_by_shift", calls, &[("target_share", "1")]).await;
+    // A = 5 (75 minutes on task): B(5, 4) = 0.3983, B(5, 5) = 0.2849 -> N = 5 meets 0.3.
+    let out = run_on_values("staffing", calls, &[("cr_minutes_on_task", "75"), ("max_overflow", "0.3")]).await;
+    assert_eq!(cells(&out, 10, &["offered_load_erlangs", "teams_needed", "overflow_share"]), ["5.0", "5", "0.2849"]);
+    assert_eq!(row(&out, 10)[col(&out, "cr_minutes_source")], "cr_minutes_on_task given by the analyst");
+
+    // A = 10 (150 minutes): B(10, 14) = 0.0568, B(10, 15) = 0.0365 -> N = 15 meets 0.04.
+    let out = run_on_values("staffing", calls, &[("cr_minutes_on_task", "150"), ("max_overflow", "0.04")]).await;
+    assert_eq!(cells(&out, 10, &["offered_load_erlangs", "teams_needed", "overflow_share"]), ["10.0", "15", "0.0365"]);
+
+    // Eligibility probabilities weight the demand: 8 calls at p = 0.5 are the same 2 Erlangs.
+    let halves: Vec<String> =
+        (0..8).map(|i| format!("('h{i}', '2024-01-01 10:{:02}:00', 40.0, 1, 0.5)", i * 7)).collect();
+    let out = run_on_values("staffing", &halves.join(", "), &[]).await;
+    assert_eq!(
+        cells(&out, 10, &["eligible_calls", "offered_load_erlangs", "teams_needed", "overflow_share"]),
+        ["4.0", "2.0", "4", "0.0952"]
+    );
+
+    // Heavy loads stay finite (terms in logs, log-sum-exp): A = 40 needs 36 teams at 0.2
+    // (B(40, 35) = 0.2002 just misses; B(40, 36) = 0.1820); A = 300 needs 324 at 0.01 (B = 0.0095).
+    let many: Vec<String> =
+        (0..80).map(|i| format!("('x{i}', '2024-01-01 10:{:02}:00', 30.0, 1, 1.0)", i % 60)).collect();
+    let out = run_on_values("staffing", &many.join(", "), &[]).await;
+    assert_eq!(cells(&out, 10, &["offered_load_erlangs", "teams_needed", "overflow_share"]), ["40.0", "36", "0.182"]);
+    let out =
+        run_on_values("staffing", &many.join(", "), &[("cr_minutes_on_task", "225"), ("max_overflow", "0.01")]).await;
+    assert_eq!(
+        cells(&out, 10, &["offered_load_erlangs", "teams_needed", "overflow_share"]),
+        ["300.0", "324", "0.0095"]
+    );
+
+    // By shift: the Monday 07:00-15:00 shift keeps the 10:00 hour's 4 teams on duty for 8 hours:
+    // 32 team-hours, 32 x 2 x 1.7 / 56 = 1.943 FTE; only 10:00 has calls, so it blocks B(4, 2).
+    let shifts = run_on_values("staffing_by_shift", calls, &[]).await;
     let r = &rows(&shifts)[1];
     assert_eq!((r[1].as_str(), r[2].as_str()), ("Mon", "07:00-15:00"));
-    assert_eq!(r[col(&shifts, "teams_needed")], "4");
-    assert_eq!(r[col(&shifts, "team_hours")], "4");
+    let get = |name: &str| r[col(&shifts, name)].clone();
+    assert_eq!(
+        [
+            "teams_needed",
+            "team_hours_per_week",
+            "fte",
+            "team_hours_if_hourly",
+            "overflow_share",
+            "calls_served_per_week",
+            "calls_overflowed_per_week"
+        ]
+        .map(get),
+        ["4", "32", "1.943", "4", "0.0952", "3.62", "0.38"]
+    );
+    // A shift whose busiest hour needs more teams than a quieter hour: the quieter hour overflows
+    // less than max_overflow. 10:00 has A = 2 (4 teams), 11:00 has A = 0.5 (2 teams on its own,
+    // B(0.5, 2) = 0.0769), but with the shift's 4 teams it blocks only B(0.5, 4) = 0.0016.
+    let two = format!("{calls}, ('e', '2024-01-01 11:10:00', 40.0, 1, 1.0)");
+    let shifts = run_on_values("staffing_by_shift", &two, &[]).await;
+    let r = &rows(&shifts)[1];
+    // Overflowed = 4 x 0.0952 + 1 x 0.0016 = 0.3825; share = 0.3825 / 5 = 0.0765.
+    assert_eq!(
+        ["teams_needed", "team_hours_if_hourly", "calls_overflowed_per_week", "overflow_share"]
+            .map(|n| r[col(&shifts, n)].clone()),
+        ["4", "6", "0.38", "0.0765"]
+    );
 }
 
 #[tokio::test]
@@ -210,18 +286,38 @@ async fn demo_reports_and_evaluation() {
     assert_eq!(*teams.iter().max().unwrap(), 2);
     assert!(teams.iter().all(|&n| n >= 1), "every hour has eligible calls in the demo");
     let r = &rows(&staffing)[1];
-    assert_eq!(&r[r.len() - 4..], ["0.8", "10.0", "0.8", "data: mean busy minutes per unit over 7086 eligible calls"]);
-    // Monday 00:00 by hand: 31 eligible calls over 66 Mondays; A = 0.8 * 31/66 * 36.7/60 = 0.2298; with N = 1, C = A.
-    assert_eq!(&r[..11], ["broad", "0", "Mon", "0", "31.0", "66", "0.47", "0.376", "36.7", "0.23", "1"]);
+    assert_eq!(
+        &r[r.len() - 8..r.len() - 3],
+        ["30.0", "36.7", "0.2", "2", "1.7"],
+        "cr minutes, police minutes (comparison), max_overflow, staff per team, relief factor"
+    );
+    assert_eq!(r[r.len() - 2], "data: mean busy minutes per unit over 7086 eligible calls (weighted by p_eligible)");
+    // Monday 00:00 by hand: 31 eligible calls over 66 Mondays = 0.47 an hour; A = 0.47 * 30 / 60 = 0.235;
+    // one team blocks B(1, A) = A / (1 + A) = 0.1902 <= 0.2.
+    assert_eq!(&r[..10], ["broad", "0", "Mon", "0", "31.0", "66", "0.47", "0.235", "1", "0.1902"]);
+    // The week: 293 team-hours if teams could change every hour, 17.8 FTE; 7.3 % of the 118 eligible
+    // calls a week overflow to police.
+    let total = |name: &str| column(&staffing, name).iter().map(|v| num(v)).sum::<f64>();
+    assert_eq!(total("team_hours_per_week"), 293.0);
+    assert_eq!((total("fte") * 10.0).round() / 10.0, 17.8);
+    assert_eq!((total("calls_overflowed_per_week") / total("eligible_calls_per_hour") * 1000.0).round() / 10.0, 7.3);
     let staffing_narrow =
-        report_csv(&wh, "staffing", &["scenario=narrowest", "target_share=1", "wait_minutes=5", "service_level=0.9"]);
+        report_csv(&wh, "staffing", &["scenario=narrowest", "max_overflow=0.05", "cr_minutes_on_task=45"]);
     assert!(column(&staffing_narrow, "scenario").iter().all(|s| s == "narrowest"));
-    assert_eq!(column(&staffing_narrow, "wait_minutes")[0], "5.0");
+    assert_eq!(column(&staffing_narrow, "max_overflow")[0], "0.05");
+    assert!(column(&staffing_narrow, "overflow_share").iter().all(|b| num(b) <= 0.05));
 
     let shifts = report_csv(&wh, "staffing_by_shift", &[]);
     insta::assert_snapshot!("demo_staffing_by_shift_csv", shifts);
     // The shift maximum is the maximum of its hours in the hourly report (Mon 07:00-15:00 = hours 7..14).
     assert_eq!(column(&shifts, "teams_needed")[0], teams[7..15].iter().max().unwrap().to_string());
+    // Rostered by 8-hour shift: 21 shifts x 2 teams x 8 hours = 336 team-hours, 336 x 2 x 1.7 / 56 = 20.4 FTE;
+    // the spare capacity of the quieter hours brings the overflow down to 5.5 %.
+    let total = |name: &str| column(&shifts, name).iter().map(|v| num(v)).sum::<f64>();
+    assert_eq!(total("team_hours_per_week"), 336.0);
+    assert_eq!(total("team_hours_if_hourly"), 293.0);
+    assert_eq!((total("fte") * 10.0).round() / 10.0, 20.4);
+    assert_eq!((total("calls_overflowed_per_week") / total("eligible_calls_per_shift") * 1000.0).round() / 10.0, 5.5);
 
     let hours = report_csv(&wh, "officer_hours", &[]);
     insta::assert_snapshot!("demo_officer_hours_csv", hours);
