@@ -1,8 +1,8 @@
 //! The crate's one source of pseudo-randomness: small, fast, dependency-free and fully determined
-//! by a seed, so every seeded output (the synthetic sample, bootstrap intervals) is reproducible
+//! by a seed, so every seeded output (the synthetic sample, randomisation inference) is reproducible
 //! byte for byte on every machine.
 //!
-//! - [`SplitMix64`] (Steele, Lea & Flood 2014): the bootstrap in `output::evaluate`, and the seeder
+//! - [`SplitMix64`] (Steele, Lea & Flood 2014): random assignments in `output::evaluate`, and the seeder
 //!   of [`Rng`].
 //! - [`Rng`]: xoshiro256** (Blackman & Vigna 2018) seeded with four splitmix64 outputs, plus the
 //!   draws the sample generator needs (uniform, normal, log-normal, weighted choice).

@@ -127,7 +127,7 @@ fn mini_sizing_staffing_and_officer_hours() {
         let wh = callsift::warehouse::Warehouse::open_existing(&w).unwrap();
         callsift::output::evaluate::evaluate(&wh, &[], 1, 10).await.unwrap_err().to_string()
     });
-    assert!(ctx_err.contains("no complete weeks") && ctx_err.contains("treated=D1,D3"), "{ctx_err}");
+    assert!(ctx_err.contains("no calls in D1, D3") && ctx_err.contains("treated=D1,D3"), "{ctx_err}");
 }
 
 /// Run a report's SQL on hand-built `calls` / `eligibility` tables (only the columns it reads).
@@ -328,15 +328,15 @@ async fn demo_reports_and_evaluation() {
     );
     assert_eq!(&rows(&hours)[1][..5], ["broad", "202401", "491", "28", "357.0"]);
 
-    // The weekly evaluation series: 64 complete weeks (the launch week and the last, partial week out) x 2 groups.
+    // The evaluation panel: 64 complete weeks (the launch week and the last, partial week out) x 6 districts.
     let weekly = report_csv(&wh, "evaluation_weekly", &[]);
-    assert_eq!(rows(&weekly).len(), 1 + 128);
+    assert_eq!(rows(&weekly).len(), 1 + 64 * 6);
     assert!(!weekly.contains("2024-05-27") && !weekly.contains("2025-03-31"));
     insta::assert_snapshot!(
         "demo_evaluation_weekly_csv",
         filter_rows(&weekly, "week", |w| ["2024-05-13", "2024-05-20", "2024-06-03", "2024-06-10"].contains(&w))
     );
-    // One cell by hand: treated, week of 2024-06-03: 31 eligible calls handled by police, 13 repeats.
+    // One cell by hand: treated districts, week of 2024-06-03: 31 eligible calls handled by police, 13 repeats.
     assert_eq!(
         sql_csv(&w, "SELECT count(*) AS n FROM calls c JOIN eligibility e ON e.call_id = c.call_id AND e.scenario = 'broad' \
                      WHERE e.eligible AND NOT c.self_initiated AND NOT c.community_responder AND c.district IN ('D1', 'D3') \
@@ -353,15 +353,21 @@ async fn demo_reports_and_evaluation() {
         "n\n13\n"
     );
     let week_0603 = filter_rows(&weekly, "week", |w| w == "2024-06-03");
-    assert_eq!(column(&week_0603, "group"), ["comparison", "treated"]);
-    assert_eq!(column(&week_0603, "period"), ["post", "post"]);
-    assert_eq!(column(&week_0603, "police_eligible_calls")[1], "31");
-    assert_eq!(column(&week_0603, "repeat_calls")[1], "13");
-    assert_eq!(column(&week_0603, "police_eligible_pct")[1], "75.61", "31 of 41");
+    assert_eq!(column(&week_0603, "district"), ["D1", "D2", "D3", "D4", "D5", "D6"]);
+    assert_eq!(
+        column(&week_0603, "group"),
+        ["treated", "comparison", "treated", "comparison", "comparison", "comparison"]
+    );
+    assert!(column(&week_0603, "period").iter().all(|p| p == "post"));
+    let treated_sum = |name: &str| {
+        let vals = column(&week_0603, name);
+        num(&vals[0]) + num(&vals[2])
+    };
+    assert_eq!((treated_sum("police_eligible_calls"), treated_sum("repeat_calls")), (31.0, 13.0));
     // No address column in the output.
     assert!(!rows(&weekly)[0].iter().any(|c| c.contains("address")));
 
-    // Difference-in-differences: the program launched 2024-06-01 in D1 and D3.
+    // Difference-in-differences on the district x week panel: the program launched 2024-06-01 in D1 and D3.
     let warehouse = callsift::warehouse::Warehouse::open_existing(&w).unwrap();
     let est = callsift::output::evaluate::evaluate(&warehouse, &[], 1, 500).await.unwrap();
     let again = callsift::output::evaluate::evaluate(&warehouse, &[], 1, 500).await.unwrap();
@@ -371,21 +377,30 @@ async fn demo_reports_and_evaluation() {
     let get = |m: &str| est.iter().find(|e| e.measure == m).unwrap().clone();
     let police = get("police_eligible_calls");
     assert_eq!((police.weeks_pre, police.weeks_post), (21, 43));
-    assert!(police.did.unwrap() < 0.0 && police.ci_high.unwrap() < 0.0, "{police:?}");
+    assert_eq!((police.clusters_treated, police.clusters_total, police.assignments), (2, 6, 15));
+    assert_eq!(police.starts, "D1:2024-06-01,D3:2024-06-01");
+    // 2 treated of 6 districts: 15 assignments, so the smallest p-value is 1/15 and the interval
+    // (constant effects not rejected at 0.10) has exact level 14/15.
+    assert!((police.p_value.unwrap() - 1.0 / 15.0).abs() < 1e-12, "{police:?}");
+    assert!((police.ci_level.unwrap() - 14.0 / 15.0).abs() < 1e-12, "{police:?}");
+    assert!(police.estimate.unwrap() < 0.0 && police.ci_high.unwrap() < 0.0, "{police:?}");
     let hours = get("police_hours");
-    assert!(hours.did.unwrap() < 0.0 && hours.ci_high.unwrap() < 0.0, "{hours:?}");
+    assert!(hours.estimate.unwrap() < 0.0 && hours.ci_high.unwrap() < 0.0, "{hours:?}");
     let share = get("police_eligible_pct");
-    assert!(share.did.unwrap() < -20.0 && share.ci_high.unwrap() < 0.0, "{share:?}");
+    assert!(share.estimate.unwrap() < -20.0 && share.ci_high.unwrap() < 0.0, "{share:?}");
     assert!(
         share.treated_pre.unwrap() == 100.0
             && share.comparison_pre.unwrap() == 100.0
             && share.comparison_post.unwrap() == 100.0,
         "{share:?}"
     );
-    // The sample's treated districts also get ~5 more eligible-type calls a week after launch
-    // (the generator's district mix drifts); the check measure reports it rather than hiding it.
+    // Nothing moves before the start: every placebo is within the permutation noise.
+    assert!(est.iter().all(|e| e.pretrend_p.unwrap() > 0.1), "{est:?}");
+    // The sample's treated districts also get ~2 more eligible-type calls per district-week after
+    // launch (~5 a week for the two; the generator's district mix drifts); the check measure
+    // reports it, and with 15 assignments it is within the permutation noise (p = 1/3).
     let check = get("eligible_calls");
-    assert!(check.did.unwrap() > 0.0, "{check:?}");
+    assert!(check.estimate.unwrap() > 0.0 && check.p_value.unwrap() > 0.1, "{check:?}");
     assert!(est.iter().all(|e| e.outcome.contains("no crime-record outcomes")));
 
     // Parameters flow through: swapping the groups flips the sign of every estimate.
@@ -393,8 +408,24 @@ async fn demo_reports_and_evaluation() {
         .await
         .unwrap();
     let p2 = swapped.iter().find(|e| e.measure == "police_eligible_calls").unwrap();
-    assert!((p2.did.unwrap() + police.did.unwrap()).abs() < 1e-9);
-    assert_eq!(p2.treated_districts, "D2,D4,D5,D6");
+    assert!((p2.estimate.unwrap() + police.estimate.unwrap()).abs() < 1e-9);
+    assert_eq!(p2.starts, "D2:2024-06-01,D4:2024-06-01,D5:2024-06-01,D6:2024-06-01");
+
+    // Staggered starts: D3 "starts" two months late, so its June-July responder calls count as
+    // pre-period and the estimate shrinks; 6!/(1!1!4!) = 30 assignments of the two dates.
+    let start = [("start".to_string(), "D1:2024-06-01,D3:2024-08-01".to_string())];
+    let stag = callsift::output::evaluate::evaluate(&warehouse, &start, 1, 50).await.unwrap();
+    let ps = stag.iter().find(|e| e.measure == "police_eligible_pct").unwrap();
+    assert_eq!((ps.assignments, ps.starts.as_str()), (30, "D1:2024-06-01,D3:2024-08-01"));
+    assert!(ps.estimate.unwrap() < 0.0 && ps.estimate.unwrap() > share.estimate.unwrap(), "{ps:?}");
+    let both = [start[0].clone(), ("treated".to_string(), "D1".to_string())];
+    let err = callsift::output::evaluate::evaluate(&warehouse, &both, 1, 50).await.unwrap_err().to_string();
+    assert!(err.contains("not both"), "{err}");
+    let err = callsift::output::evaluate::evaluate(&warehouse, &[("start".into(), "D9:2024-06-01".into())], 1, 50)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no calls in D9"), "{err}");
 
     // Printed for the record (cargo test -- --nocapture).
     println!("{}", report::format(&[callsift::output::evaluate::to_batch(&est)], Format::Table).unwrap());

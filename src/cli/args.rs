@@ -94,13 +94,16 @@ pub enum Command {
         #[arg(long)]
         policy: Option<String>,
     },
-    /// Program evaluation: pre/post and difference-in-differences with block-bootstrap CIs.
+    /// Program evaluation: two-way fixed-effects difference-in-differences on the district x week
+    /// panel, randomisation inference over districts, pre-period placebo.
     Evaluate {
         #[arg(long)]
         warehouse: PathBuf,
-        /// `program_start=YYYY-MM-DD`, `treated=D1,D3`, `scenario=broad` (repeatable).
+        /// `program_start=YYYY-MM-DD` + `treated=D1,D3`, or `start=D1:2024-06-01,D3:2024-08-01`
+        /// (staggered starts); `scenario=broad` (repeatable).
         #[arg(long = "param", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        /// Random assignments of start dates to districts when there are too many to enumerate.
         #[arg(long, default_value_t = crate::output::evaluate::DEFAULT_REPLICATES)]
         replicates: usize,
         #[arg(long, default_value_t = crate::output::evaluate::DEFAULT_SEED)]

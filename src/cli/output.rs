@@ -4,12 +4,12 @@ use std::path::Path;
 
 use crate::cli::text::{emit, out_err};
 use crate::error::{IoContext, Result};
-use crate::output::evaluate::{self, BLOCK_WEEKS, OUTCOME_NOTE};
+use crate::output::evaluate::{self, CI_ALPHA, OUTCOME_NOTE};
 use crate::output::report::{self, Format};
 use crate::output::{dashboard, publish};
 use crate::warehouse::Warehouse;
 
-/// `callsift evaluate`: difference-in-differences estimates as a table or file.
+/// `callsift evaluate`: TWFE difference-in-differences estimates as a table or file.
 pub async fn evaluate(
     warehouse: &Path,
     params: &[(String, String)],
@@ -23,11 +23,21 @@ pub async fn evaluate(
     let est = evaluate::evaluate(&wh, params, seed, replicates).await?;
     let mut text = String::new();
     if format == Format::Table {
-        text.push_str("Program evaluation: difference-in-differences, treated vs comparison districts, weekly means before vs after the start\n");
+        text.push_str("Program evaluation: two-way fixed-effects difference-in-differences on the district x week panel (estimate = change per treated district-week)\n");
         if let Some(e) = est.first() {
             text.push_str(&format!(
-                "scenario {}, program start {}, treated districts {}; 95% CI: moving-block bootstrap over weeks ({} weeks per block, {} replicates, seed {}); {}\n",
-                e.scenario, e.program_start, e.treated_districts, BLOCK_WEEKS, replicates, seed, OUTCOME_NOTE
+                "scenario {}, starts {}, {} of {} districts treated; {}\n\
+                 p_value: share of the {} assignments of start dates to districts with an estimate at least as large (two-sided); \
+                 ci: constant effects not rejected at {CI_ALPHA}, exact level ci_level under the design; \
+                 pretrend: placebo start at {} on the weeks before the first start; {}\n",
+                e.scenario,
+                e.starts,
+                e.clusters_treated,
+                e.clusters_total,
+                e.method,
+                e.assignments,
+                if e.pretrend_start.is_empty() { "-" } else { &e.pretrend_start },
+                OUTCOME_NOTE
             ));
         }
     }
