@@ -2,20 +2,6 @@
 //! shipped sample: reconciliation, parsed values, idempotence, crash debris, exit codes, reports.
 use crate::common::*;
 
-fn ingest_mini(t: &TempDir) -> String {
-    let wh = t.s("wh");
-    callsift(&[
-        "ingest",
-        "--profile",
-        "callsift_sample",
-        "--warehouse",
-        &wh,
-        fixture("mini_cad.csv").to_str().unwrap(),
-    ])
-    .ok();
-    wh
-}
-
 #[test]
 fn ingest_reconciles_every_row() {
     let t = TempDir::new();

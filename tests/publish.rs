@@ -94,16 +94,7 @@ fn demo_publishes_dashboards_and_a_private_safe_transparency_report() {
 #[test]
 fn publish_checks_its_arguments() {
     let t = TempDir::new();
-    let wh = t.s("wh");
-    callsift(&[
-        "ingest",
-        "--profile",
-        "callsift_sample",
-        "--warehouse",
-        &wh,
-        fixture("mini_cad.csv").to_str().unwrap(),
-    ])
-    .ok();
+    let wh = ingest_mini(&t);
     callsift(&["tag", "--warehouse", &wh, "--allow-unmapped"]).ok();
     let r = callsift(&["publish", "monthly", "--warehouse", &wh, "--out", &t.s("site")]);
     assert_eq!(r.code, 2, "{}", r.stderr);

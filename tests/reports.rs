@@ -1,20 +1,11 @@
 //! Sizing, staffing (loss system, Erlang B), officer-hours and program-evaluation reports: snapshots
 //! on the mini fixture and the demo warehouse, hand-checked cells, and the Erlang B arithmetic on a
 //! hand-built table.
-use crate::common::{callsift, fixture, sql_csv, TempDir};
+use crate::common::{callsift, ingest_mini, sql_csv, TempDir};
 use callsift::output::report::{self, Format, ReportSql};
 
 fn mini_warehouse(t: &TempDir) -> String {
-    let wh = t.s("wh");
-    callsift(&[
-        "ingest",
-        "--profile",
-        "callsift_sample",
-        "--warehouse",
-        &wh,
-        fixture("mini_cad.csv").to_str().unwrap(),
-    ])
-    .ok();
+    let wh = ingest_mini(t);
     callsift(&["tag", "--warehouse", &wh, "--allow-unmapped"]).ok();
     wh
 }

@@ -5,16 +5,7 @@ use crate::common::*;
 
 /// A tagged warehouse from the mini fixture (private to the test: attacks may try to change it).
 fn mini_warehouse(t: &TempDir) -> String {
-    let wh = t.s("wh");
-    callsift(&[
-        "ingest",
-        "--profile",
-        "callsift_sample",
-        "--warehouse",
-        &wh,
-        fixture("mini_cad.csv").to_str().unwrap(),
-    ])
-    .ok();
+    let wh = ingest_mini(t);
     callsift(&["tag", "--warehouse", &wh, "--allow-unmapped"]).ok();
     wh
 }
@@ -138,16 +129,7 @@ fn publish_threshold_below_eleven_is_refused() {
 #[test]
 fn report_on_an_untagged_warehouse_says_so() {
     let t = TempDir::new();
-    let wh = t.s("wh");
-    callsift(&[
-        "ingest",
-        "--profile",
-        "callsift_sample",
-        "--warehouse",
-        &wh,
-        fixture("mini_cad.csv").to_str().unwrap(),
-    ])
-    .ok();
+    let wh = ingest_mini(&t);
     let r = callsift(&["report", "sizing", "--warehouse", &wh]);
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("not tagged yet: run `callsift tag"), "{}", r.stderr);

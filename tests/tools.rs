@@ -60,16 +60,7 @@ fn profile_auto_ingests_mixed_layouts_and_refuses_unknown_ones() {
 #[test]
 fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
     let t = TempDir::new();
-    let wh = t.s("wh");
-    callsift(&[
-        "ingest",
-        "--profile",
-        "callsift_sample",
-        "--warehouse",
-        &wh,
-        fixture("mini_cad.csv").to_str().unwrap(),
-    ])
-    .ok();
+    let wh = ingest_mini(&t);
     let r = callsift(&["crosswalk", "suggest", "--warehouse", &wh]).ok();
     assert_eq!(
         r.stdout,
@@ -127,16 +118,7 @@ fn crosswalk_suggest_drafts_rows_for_unmapped_types() {
 #[test]
 fn explain_waterfall_and_all_scenarios() {
     let t = TempDir::new();
-    let wh = t.s("wh");
-    callsift(&[
-        "ingest",
-        "--profile",
-        "callsift_sample",
-        "--warehouse",
-        &wh,
-        fixture("mini_cad.csv").to_str().unwrap(),
-    ])
-    .ok();
+    let wh = ingest_mini(&t);
     let r = callsift(&["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"]).ok();
     assert!(r.stdout.contains("tagged 8 calls under 8 scenarios"), "{}", r.stdout);
 

@@ -14,7 +14,7 @@ use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use crate::assets::{self, Asset};
 use crate::error::{Error, Result};
-use crate::source::crosswalk::{parse_flag, CATEGORIES};
+use crate::source::crosswalk::{read_flags, CATEGORIES};
 use crate::warehouse::schema::{Flag, FLAGS};
 
 /// Where a call's category came from (the `category_source` column).
@@ -134,14 +134,7 @@ impl Classifier {
             let get = |i: usize| rec.get(i).unwrap_or("").trim();
             let name = get(name_i).to_string();
             let pattern = ascii_regex(get(pat_i)).map_err(|e| Error::config(path, at("pattern"), e.to_string()))?;
-            let mut flags = [false; FLAGS.len()];
-            for (k, fi) in flag_i.iter().enumerate() {
-                if let Some(fi) = fi {
-                    flags[k] = parse_flag(get(*fi)).ok_or_else(|| {
-                        Error::config(path, at(FLAGS[k]), format!("expected 1 or empty, found `{}`", get(*fi)))
-                    })?;
-                }
-            }
+            let flags = read_flags(path, line, &flag_i, get)?;
             match get(kind_i) {
                 "category" => {
                     let c = get(cat_i);

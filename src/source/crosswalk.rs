@@ -73,6 +73,29 @@ pub fn normalize_key(s: &str, out: &mut String) {
     }
 }
 
+/// The flag cells of one row (columns `flag_i`, in `FLAGS` order), or an error naming the line and flag.
+pub fn read_flags<'r>(
+    path: &Path,
+    line: u64,
+    flag_i: &[Option<usize>],
+    get: impl Fn(usize) -> &'r str,
+) -> Result<[bool; FLAGS.len()]> {
+    let mut flags = [false; FLAGS.len()];
+    for (k, fi) in flag_i.iter().enumerate() {
+        if let Some(fi) = fi {
+            let v = get(*fi);
+            flags[k] = parse_flag(v).ok_or_else(|| {
+                Error::config(
+                    path,
+                    format!("line {line}, {}", FLAGS[k]),
+                    format!("expected 1/0/true/false or empty, found `{v}`"),
+                )
+            })?;
+        }
+    }
+    Ok(flags)
+}
+
 /// A flag cell: `1`/`true`/`yes`/`y`/`x` set, empty/`0`/`false`/`no`/`n` unset.
 pub fn parse_flag(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
@@ -147,19 +170,7 @@ impl Crosswalk {
                     format!("`{category}` is not a taxonomy category; expected one of: {}", CATEGORIES.join("; ")),
                 )
             })?;
-            let mut flags = [false; FLAGS.len()];
-            for (k, fi) in flag_i.iter().enumerate() {
-                if let Some(fi) = fi {
-                    let v = rec.get(*fi).unwrap_or("");
-                    flags[k] = parse_flag(v).ok_or_else(|| {
-                        Error::config(
-                            path,
-                            format!("line {line}, {}", FLAGS[k]),
-                            format!("expected 1/0/true/false or empty, found `{v}`"),
-                        )
-                    })?;
-                }
-            }
+            let flags = read_flags(path, line, &flag_i, |i| rec.get(i).unwrap_or(""))?;
             let third_party_p = match tp_i.map(|i| rec.get(i).unwrap_or("").trim()) {
                 None | Some("") => None,
                 Some(v) => {

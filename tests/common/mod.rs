@@ -102,3 +102,18 @@ pub fn demo() -> &'static Demo {
         Demo { out: t.join("demo"), _dir: t, stdout: r.stdout }
     })
 }
+
+/// A warehouse ingested from `tests/fixtures/mini_cad.csv` with the sample profile, in `t/wh`.
+pub fn ingest_mini(t: &TempDir) -> String {
+    let wh = t.s("wh");
+    callsift(&[
+        "ingest",
+        "--profile",
+        "callsift_sample",
+        "--warehouse",
+        &wh,
+        fixture("mini_cad.csv").to_str().unwrap(),
+    ])
+    .ok();
+    wh
+}
