@@ -21,14 +21,14 @@ fn demo_warehouse() -> PathBuf {
 }
 
 /// `target/dashboard-screenshots/` (next to cargo's `target/tmp`).
-fn artefact_dir() -> PathBuf {
+pub(crate) fn artefact_dir() -> PathBuf {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let dir = tmp.parent().unwrap_or(&tmp).join("dashboard-screenshots");
     std::fs::create_dir_all(&dir).expect("create artefact dir");
     dir
 }
 
-fn find_chromium() -> Option<PathBuf> {
+pub(crate) fn find_chromium() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CHROMIUM") {
         return Some(PathBuf::from(p));
     }
@@ -45,9 +45,15 @@ fn find_chromium() -> Option<PathBuf> {
 }
 
 /// Run Chromium headless on `page` with extra args; returns stdout. Killed after 120 s.
-fn chromium(bin: &Path, page: &Path, extra: &[String]) -> String {
+pub(crate) fn chromium(bin: &Path, page: &Path, extra: &[String]) -> String {
+    chromium_at(bin, page, "", extra)
+}
+
+/// [`chromium`] on `page#fragment` (no `#` when the fragment is empty).
+pub(crate) fn chromium_at(bin: &Path, page: &Path, fragment: &str, extra: &[String]) -> String {
     let profile = TempDir::new();
-    let url = format!("file://{}", page.canonicalize().expect("page path").display());
+    let hash = if fragment.is_empty() { String::new() } else { format!("#{fragment}") };
+    let url = format!("file://{}{hash}", page.canonicalize().expect("page path").display());
     let mut args: Vec<String> = [
         "--headless=new",
         "--no-sandbox",

@@ -9,3 +9,4 @@ mod reports;
 mod security;
 mod tools;
 mod validity;
+mod whatif;
