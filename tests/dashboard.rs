@@ -46,8 +46,14 @@ pub(crate) fn find_chromium() -> Option<PathBuf> {
 
 /// Run Chromium headless on `page` with extra args; returns stdout. Killed after 120 s.
 pub(crate) fn chromium(bin: &Path, page: &Path, extra: &[String]) -> String {
+    chromium_at(bin, page, "", extra)
+}
+
+/// [`chromium`] on `page#fragment` (no `#` when the fragment is empty).
+pub(crate) fn chromium_at(bin: &Path, page: &Path, fragment: &str, extra: &[String]) -> String {
     let profile = TempDir::new();
-    let url = format!("file://{}", page.canonicalize().expect("page path").display());
+    let hash = if fragment.is_empty() { String::new() } else { format!("#{fragment}") };
+    let url = format!("file://{}{hash}", page.canonicalize().expect("page path").display());
     let mut args: Vec<String> = [
         "--headless=new",
         "--no-sandbox",

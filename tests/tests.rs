@@ -10,3 +10,4 @@ mod reports;
 mod security;
 mod tools;
 mod validity;
+mod whatif;

@@ -206,7 +206,9 @@ pub enum PublishCommand {
 pub enum DashboardCommand {
     /// Render a dashboard to one self-contained HTML file (works offline, prints cleanly).
     Build {
-        /// Built-in dashboard name (sizing, transparency, evaluation) or path to a .toml.
+        /// Built-in dashboard name (sizing, transparency, evaluation), `whatif` (the interactive
+        /// what-if page: switch limitations, disqualifiers, hours and districts in the browser) or
+        /// path to a .toml.
         name: String,
         #[arg(long)]
         warehouse: PathBuf,

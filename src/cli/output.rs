@@ -6,7 +6,7 @@ use crate::cli::text::{emit, out_err};
 use crate::error::{IoContext, Result};
 use crate::output::evaluate::{self, CI_ALPHA, OUTCOME_NOTE};
 use crate::output::report::{self, Format};
-use crate::output::{dashboard, publish};
+use crate::output::{dashboard, publish, whatif};
 use crate::warehouse::Warehouse;
 
 /// `callsift evaluate`: TWFE difference-in-differences estimates as a table or file.
@@ -75,6 +75,24 @@ pub async fn dashboard_build(
     out: &mut dyn Write,
 ) -> Result<()> {
     let wh = Warehouse::open_existing(warehouse)?;
+    if name == whatif::NAME {
+        if let Some((k, _)) = params.first() {
+            return Err(crate::Error::Usage(format!(
+                "dashboard whatif has no parameter `{k}`: its settings are chosen in the page (and in its URL fragment)"
+            )));
+        }
+        let s = whatif::build(&wh, out_path).await?;
+        return writeln!(
+            out,
+            "wrote the what-if page (policy {}, {} cells of at least {} calls, {} KB) to {}",
+            s.policy,
+            s.cells,
+            whatif::cube::SUPPRESS_BELOW,
+            s.bytes.div_ceil(1024),
+            out_path.display()
+        )
+        .ctx(out_err);
+    }
     let s = dashboard::build(&wh, name, params, out_path).await?;
     writeln!(out, "wrote dashboard {} ({} panels) to {}", s.name, s.panels, out_path.display()).ctx(out_err)
 }

@@ -223,6 +223,9 @@ pub async fn demo(out_dir: &Path, out: &mut dyn Write) -> Result<()> {
         crate::output::dashboard::build(&wh, &name, &[], &path).await?;
         writeln!(out, "dashboard {name}: {}", path.display()).ctx(out_err)?;
     }
+    let path = out_dir.join("dashboards").join(format!("{}.html", crate::output::whatif::NAME));
+    crate::output::whatif::build(&wh, &path).await?;
+    writeln!(out, "what-if page: {}", path.display()).ctx(out_err)?;
     let opts = crate::output::publish::MonthlyOptions {
         month: None,
         scenario: "program".into(),

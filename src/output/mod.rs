@@ -8,3 +8,4 @@ pub mod privacy;
 pub mod publish;
 pub mod report;
 pub mod sql;
+pub mod whatif;
