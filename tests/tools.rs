@@ -200,3 +200,19 @@ fn csv_mechanics_bom_crlf_latin1_sentinels_padding_duplicate_headers() {
          00124,2024-01-05T17:00:00Z,,Assisting the Public,1XX BLOCK OF MAIN ST,1A\n"
     );
 }
+
+#[test]
+fn dispatch_model_policies_check_and_tag_the_mini_warehouse() {
+    let t = TempDir::new();
+    let wh = ingest_mini(&t);
+    for p in ["dispatch_call_center", "dispatch_embedded", "dispatch_hotline"] {
+        let r = callsift(&["policy", "check", p]).ok();
+        assert!(r.stdout.contains(&format!("policy {p} is valid")), "{}", r.stdout);
+        let r = callsift(&["tag", "--policy", p, "--warehouse", &wh, "--allow-unmapped"]).ok();
+        assert!(r.stdout.contains(&format!("of policy {p}")), "{}", r.stdout);
+        let sizing = callsift(&["report", "sizing", "--warehouse", &wh, "--format", "csv"]).ok().stdout;
+        // Every dispatch model keeps the standard scenarios and adds its own.
+        assert!(sizing.lines().any(|l| l.starts_with("broad,")), "{p}: {sizing}");
+        assert!(sizing.lines().count() > 6, "{p}: {sizing}");
+    }
+}
