@@ -3,6 +3,8 @@ mod common;
 
 mod cli;
 mod dashboard;
+mod fuzz;
+mod hostile;
 mod publish;
 mod real_cad;
 mod reports;

@@ -320,7 +320,7 @@ fn pump(
     let started = WallClock::now();
     while let Some(rec) = source.next()? {
         p.record(rec, sink)?;
-        if p.counts.rows_read % 16_384 == 0 {
+        if p.counts.rows_read.is_multiple_of(16_384) {
             if let Some(pb) = progress {
                 pb.set_position(bytes_read.load(Ordering::Relaxed));
                 let secs = started.elapsed().as_secs_f64().max(1e-3);
@@ -341,8 +341,11 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     if meta.is_dir() {
         return Err(Error::Input { file: path.to_path_buf(), message: "is a directory, not a CSV file".into() });
     }
-    if let Some(done) = already_ingested(wh, path, meta.len())? {
-        return Ok(Staged::Done(done));
+    // Only a regular file can be hashed up front (a pipe or `/dev/zero` is read once, while parsing).
+    if meta.is_file() {
+        if let Some(done) = already_ingested(wh, path, meta.len())? {
+            return Ok(Staged::Done(done));
+        }
     }
     let file = std::fs::File::open(path)
         .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot open: {e}") })?;

@@ -116,13 +116,20 @@ impl<'p> Pipeline<'p> {
         opts: &IngestOptions,
         size_hint: u64,
     ) -> Result<Self> {
-        if header.damage != Damage::None {
+        let problem = match header.damage {
+            Damage::None => None,
+            Damage::TooLong { .. } => {
+                Some(format!("the header row is longer than {} bytes (--max-record-bytes)", opts.max_record_bytes))
+            }
+            Damage::UnclosedQuote { quote_line, .. } => {
+                Some(format!("the header row has a quote opened on line {quote_line} that never closes"))
+            }
+            Damage::Truncated => Some("the file ends inside the header row".to_string()),
+        };
+        if let Some(problem) = problem {
             return Err(Error::Input {
                 file: path.to_path_buf(),
-                message: format!(
-                    "the header row cannot be read ({}); is this a CSV export?",
-                    damage_reject(header, opts.max_record_bytes).map(|d| d.1).unwrap_or_default()
-                ),
+                message: format!("{problem}: is this a CSV export?"),
             });
         }
         let header = decode_header(header.iter(), profile.encoding);
