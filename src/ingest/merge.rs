@@ -128,6 +128,11 @@ impl CallBuffer {
         }
     }
 
+    /// Bytes of text held for the buffered rows.
+    pub fn arena_bytes(&self) -> usize {
+        self.arena.len()
+    }
+
     pub fn str(&self, sp: Span) -> Option<&str> {
         if sp.is_null() {
             None

@@ -164,12 +164,23 @@ impl Sink for VecSink {
 /// the same tokenizer, row parser, merge buffer and batch builder as [`ingest_file`], on one
 /// thread. For tests, fuzzing and embedding. The reconciliation is checked like a real ingest.
 pub fn parse_bytes(profile: &Profile, bytes: &[u8], opts: &IngestOptions) -> Result<Parsed> {
+    parse_bytes_with(profile, bytes, opts, |_| {})
+}
+
+/// [`parse_bytes`] with a hook to adjust the pipeline (tests shrink its memory budgets).
+fn parse_bytes_with(
+    profile: &Profile,
+    bytes: &[u8],
+    opts: &IngestOptions,
+    tune: impl FnOnce(&mut Pipeline),
+) -> Result<Parsed> {
     opts.validate()?;
     check_profile(profile)?;
     let path = Path::new("<bytes>");
     let mut rdr = RecordReader::new(bytes, profile.delimiter, opts.max_record_bytes);
     let header = read_header(&mut rdr, path)?;
     let mut p = Pipeline::new(profile, &header, path, "parse-bytes", opts, bytes.len() as u64)?;
+    tune(&mut p);
     let mut sink = VecSink::default();
     let mut rec = Record::default();
     while rdr.read(&mut rec).map_err(|e| read_error(path, &e))? {

@@ -10,6 +10,8 @@ use crate::source::timeparse::{Instant, NoFormatMatched, TimeParser};
 
 /// Distinct raw values remembered per cache; past this, values are normalised every time.
 const CACHE_CAP: usize = 16_384;
+/// Longer raw values are never cached (a hostile file of huge distinct values must not fill memory).
+const CACHE_KEY_BYTES: usize = 256;
 /// Distinct unmapped values remembered per field for the manifest.
 const UNMAPPED_CAP: usize = 1000;
 
@@ -24,7 +26,7 @@ struct KeyCache {
 
 impl KeyCache {
     fn get(&mut self, raw: &str) -> &str {
-        if self.map.len() >= CACHE_CAP && !self.map.contains_key(raw) {
+        if raw.len() > CACHE_KEY_BYTES || (self.map.len() >= CACHE_CAP && !self.map.contains_key(raw)) {
             normalize_key(raw, &mut self.scratch);
             return &self.scratch;
         }
@@ -206,7 +208,7 @@ impl<'p> RowParser<'p> {
         }
         normalize_key(raw, &mut self.type_key);
         let entry = profile.crosswalk.get_normalized(&self.type_key);
-        if self.types.len() < CACHE_CAP {
+        if self.types.len() < CACHE_CAP && raw.len() <= CACHE_KEY_BYTES {
             self.types.insert(raw.into(), (self.type_key.as_str().into(), entry));
         }
         entry

@@ -9,12 +9,15 @@ use super::batch::{build_batches, BatchContext};
 use super::merge::{merge_unit, CallBuffer};
 use super::parser::{RowParser, RowReject};
 use super::records::{Damage, Record};
-use super::rejects::{Rejects, REJECT_BATCH};
+use super::rejects::Rejects;
 use super::row::{decode_fields, fill_derived, Row};
 use super::{Counts, IngestOptions};
 use crate::error::{Error, Result};
 use crate::source::detect::decode_header;
 use crate::source::profile::{Profile, SourceField};
+
+/// Default [`Pipeline::arena_budget`].
+const ARENA_BUDGET: usize = 256 << 20;
 
 /// Where batches go: the writer thread, or memory.
 pub(crate) trait Sink {
@@ -72,6 +75,9 @@ pub(crate) struct Pipeline<'p> {
     merge: bool,
     batch_size: usize,
     max_record_bytes: usize,
+    /// Buffered call text that triggers an early emit: bounds memory and keeps every Arrow string
+    /// column of a batch far below its 2 GiB offset limit.
+    pub arena_budget: usize,
     has_derived: bool,
     decoded: Vec<String>,
     derived: Vec<Option<String>>,
@@ -152,6 +158,7 @@ impl<'p> Pipeline<'p> {
             merge: merge.is_some(),
             batch_size,
             max_record_bytes: opts.max_record_bytes,
+            arena_budget: ARENA_BUDGET,
             has_derived,
             decoded: Vec::new(),
             derived: vec![None; SourceField::ALL.len()],
@@ -160,7 +167,7 @@ impl<'p> Pipeline<'p> {
 
     fn reject(&mut self, line: u64, r: RowReject, record: &str, sink: &mut dyn Sink) -> Result<()> {
         self.rejects.push(line, r.code, r.column.as_deref(), &r.reason, record);
-        if self.rejects.len >= REJECT_BATCH {
+        if self.rejects.full() {
             sink.rejects(self.rejects.finish_batch()?)?;
         }
         Ok(())
@@ -216,11 +223,17 @@ impl<'p> Pipeline<'p> {
                 self.reject(rec.line(), r, &record, sink)?;
             }
         }
-        // Merge window: keep the newest `batch_size` incidents open, emit older ones.
-        let high = if self.merge { 2 * self.batch_size } else { self.batch_size };
-        if self.buf.rows.len() >= high {
-            let n = self.buf.rows.len() - if self.merge { self.batch_size } else { 0 };
-            self.emit(n, sink, false)?;
+        // Merge window: keep the newest `batch_size` incidents open, emit older ones. Also when the
+        // buffered text passes its budget (huge rows): then the older half goes.
+        let len = self.buf.rows.len();
+        let full = len >= if self.merge { 2 * self.batch_size } else { self.batch_size };
+        if full || self.buf.arena_bytes() >= self.arena_budget {
+            let keep = match (self.merge, full) {
+                (false, _) => 0,
+                (true, true) => self.batch_size,
+                (true, false) => len / 2,
+            };
+            self.emit(len - keep, sink, false)?;
         }
         Ok(())
     }

@@ -70,6 +70,7 @@ pub(crate) struct RecordSource {
     i: usize,
     sha256: Option<String>,
     thread: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
 }
 
 /// Fill `v` with up to `CHUNK` records (fewer once they hold `CHUNK_BYTES`); the count and whether
@@ -92,6 +93,7 @@ impl RecordSource {
     pub fn spawn<R: Read + Send + 'static>(mut rdr: RecordReader<HashingReader<R>>, path: PathBuf) -> Result<Self> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<ReadMsg>(4);
         let (recycle, back) = std::sync::mpsc::channel::<Vec<Record>>();
+        let thread_path = path.clone();
         let thread = std::thread::Builder::new()
             .name("callsift-reader".into())
             .spawn(move || loop {
@@ -107,22 +109,21 @@ impl RecordSource {
                         }
                     }
                     Err(e) => {
-                        let line = rdr.position();
                         let _ = tx.send(ReadMsg::Failed(Error::Input {
-                            file: path.clone(),
-                            message: format!("read failed near byte {line}: {e}"),
+                            file: thread_path.clone(),
+                            message: format!("read failed near byte {}: {e}", rdr.position()),
                         }));
                         return;
                     }
                 }
             })
             .ctx(|| "starting reader thread".into())?;
-        Ok(RecordSource { rx, recycle, cur: Vec::new(), len: 0, i: 0, sha256: None, thread: Some(thread) })
+        Ok(RecordSource { rx, recycle, cur: Vec::new(), len: 0, i: 0, sha256: None, thread: Some(thread), path })
     }
 
     fn recv(&mut self) -> ReadMsg {
         self.rx.recv().unwrap_or_else(|_| {
-            ReadMsg::Failed(Error::Input { file: PathBuf::new(), message: "reader thread stopped".into() })
+            ReadMsg::Failed(Error::Input { file: self.path.clone(), message: "reader thread stopped".into() })
         })
     }
 

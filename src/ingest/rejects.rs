@@ -9,8 +9,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use crate::error::Result;
 use crate::warehouse::schema;
 
-/// Rejects buffered before a batch is handed to the writer.
+/// Rejects buffered before a batch is handed to the writer...
 pub(crate) const REJECT_BATCH: usize = 8192;
+/// ...or text bytes (records can be up to the record cap each; an Arrow string column holds < 2 GiB).
+pub(crate) const REJECT_BATCH_BYTES: usize = 32 << 20;
 
 pub(crate) struct Rejects {
     ingest_id: String,
@@ -20,6 +22,8 @@ pub(crate) struct Rejects {
     reason: StringBuilder,
     record: StringBuilder,
     pub len: usize,
+    /// Text bytes buffered.
+    pub bytes: usize,
     pub by_reason: BTreeMap<String, u64>,
     pub total: u64,
 }
@@ -34,6 +38,7 @@ impl Rejects {
             reason: StringBuilder::new(),
             record: StringBuilder::new(),
             len: 0,
+            bytes: 0,
             by_reason: BTreeMap::new(),
             total: 0,
         }
@@ -45,6 +50,7 @@ impl Rejects {
         self.reason.append_value(reason);
         self.record.append_value(record);
         self.len += 1;
+        self.bytes += record.len() + reason.len();
         self.total += 1;
         if let Some(c) = self.by_reason.get_mut(code) {
             *c += 1;
@@ -53,10 +59,16 @@ impl Rejects {
         }
     }
 
+    /// Time to hand the buffered rejects over.
+    pub fn full(&self) -> bool {
+        self.len >= REJECT_BATCH || self.bytes >= REJECT_BATCH_BYTES
+    }
+
     /// The buffered rejects as one batch (empty the buffer).
     pub fn finish_batch(&mut self) -> Result<RecordBatch> {
         let n = self.len;
         self.len = 0;
+        self.bytes = 0;
         let ids: ArrayRef = Arc::new(StringArray::from(vec![self.ingest_id.as_str(); n]));
         let files: ArrayRef = Arc::new(StringArray::from(vec![self.file.as_str(); n]));
         Ok(RecordBatch::try_new(

@@ -310,3 +310,19 @@ fn options_and_merge_window_are_bounded() {
     assert_eq!(e.exit_code(), 2);
     assert!(e.to_string().contains("merge.window"), "{e}");
 }
+
+#[test]
+fn huge_rows_are_emitted_early_and_merging_still_reconciles() {
+    let p = profile("[merge]\nwindow = 1000\n");
+    let mut csv = HEADER.to_string();
+    for i in 0..40 {
+        let pad = "Y".repeat(3000);
+        csv.push_str(&format!("{},2024-01-01 10:00:00,WELFARE CHECK,,,{pad},,,U{i}\n", i % 25));
+    }
+    let r = parse_bytes_with(&p, csv.as_bytes(), &IngestOptions::default(), |p| p.arena_budget = 16 << 10).unwrap();
+    assert!(r.calls.len() > 2, "{} batches", r.calls.len());
+    let c = &r.counts;
+    assert_eq!(c.rows_read, 40);
+    assert_eq!(c.calls_kept + c.unit_rows_merged, 40);
+    assert_eq!(r.calls.iter().map(|b| b.num_rows() as u64).sum::<u64>(), c.calls_kept);
+}
