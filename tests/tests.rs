@@ -4,6 +4,8 @@ mod common;
 mod cli;
 mod compare;
 mod dashboard;
+mod fuzz;
+mod hostile;
 mod publish;
 mod real_cad;
 mod reports;

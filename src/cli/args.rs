@@ -31,8 +31,14 @@ pub enum Command {
         #[arg(long)]
         warehouse: PathBuf,
         /// Calls per Arrow batch (also the minimum merge window for unit-level exports).
-        #[arg(long, default_value_t = 65_536)]
+        #[arg(long, default_value_t = 65_536,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::ingest::MAX_BATCH_SIZE as u64))]
         batch_size: usize,
+        /// Longest record accepted, in bytes; a longer one is rejected as `record_too_long` and skipped.
+        #[arg(long, default_value_t = crate::ingest::DEFAULT_MAX_RECORD_BYTES,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+                  .range(crate::ingest::MIN_MAX_RECORD_BYTES as u64..=crate::ingest::MAX_MAX_RECORD_BYTES as u64))]
+        max_record_bytes: usize,
         /// Never draw a progress bar.
         #[arg(long)]
         quiet: bool,

@@ -18,8 +18,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match cli.command {
         Command::Demo { out: dir } => pipeline::demo(&dir, &mut out).await,
-        Command::Ingest { profile, warehouse, batch_size, quiet, inputs } => {
-            let opts = IngestOptions { batch_size, progress: !quiet };
+        Command::Ingest { profile, warehouse, batch_size, max_record_bytes, quiet, inputs } => {
+            let opts = IngestOptions { batch_size, progress: !quiet, max_record_bytes };
             pipeline::ingest(&profile, &warehouse, &inputs, &opts, &mut out).await.map(|_| ())
         }
         Command::Tag { policy, warehouse, scenarios, allow_unmapped } => {

@@ -3,7 +3,7 @@ use std::path::Path;
 
 use crate::assets;
 use crate::error::{Error, Result};
-use crate::source::profile::{header_key, Profile};
+use crate::source::profile::{header_key, Encoding, Profile};
 
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -17,20 +17,44 @@ pub struct Candidate {
     pub unused: Vec<String>,
 }
 
-/// Read a file's header row (BOM stripped; non-UTF-8 read as Windows-1252).
-pub fn read_header(path: &Path, delimiter: u8) -> Result<Vec<String>> {
-    let f = std::fs::File::open(path)
-        .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot open: {e}") })?;
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(std::io::BufReader::new(f));
-    let h = rdr
-        .byte_headers()
-        .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot read the header: {e}") })?;
-    Ok(h.iter()
-        .map(|b| match std::str::from_utf8(b) {
-            Ok(s) => s.trim_start_matches('\u{feff}').trim().to_string(),
-            Err(_) => encoding_rs::WINDOWS_1252.decode(b).0.trim().to_string(),
+/// A header row longer than this is not a CSV header (binary data, `/dev/zero`…).
+pub const MAX_HEADER_BYTES: u64 = 1 << 20;
+
+/// Decode a header row's fields: each field UTF-8 when valid (and, for a Windows-1252 profile,
+/// ASCII), else Windows-1252; a byte-order mark dropped; trimmed. The one header decoder, shared by
+/// detection and ingest.
+pub fn decode_header<'a>(fields: impl IntoIterator<Item = &'a [u8]>, encoding: Encoding) -> Vec<String> {
+    fields
+        .into_iter()
+        .map(|b| {
+            let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+            match std::str::from_utf8(b) {
+                Ok(s) if encoding == Encoding::Utf8 || b.is_ascii() => {
+                    s.trim_start_matches('\u{feff}').trim().to_string()
+                }
+                _ => encoding_rs::WINDOWS_1252.decode(b).0.trim().to_string(),
+            }
         })
-        .collect())
+        .collect()
+}
+
+/// Read a file's header row (BOM stripped; non-UTF-8 read as Windows-1252), reading at most
+/// [`MAX_HEADER_BYTES`].
+pub fn read_header(path: &Path, delimiter: u8) -> Result<Vec<String>> {
+    use std::io::Read;
+    let err = |message: String| Error::Input { file: path.to_path_buf(), message };
+    let f = std::fs::File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    let limited = std::io::BufReader::new(f).take(MAX_HEADER_BYTES + 1);
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(limited);
+    let h = rdr.byte_headers().map_err(|e| err(format!("cannot read the header: {e}")))?.clone();
+    let consumed = rdr.position().byte();
+    if consumed > MAX_HEADER_BYTES {
+        return Err(err(format!("the header row is longer than {MAX_HEADER_BYTES} bytes: is this a CSV export?")));
+    }
+    if h.is_empty() && consumed == 0 {
+        return Err(err("empty file: no header row".into()));
+    }
+    Ok(decode_header(h.iter(), Encoding::Utf8))
 }
 
 pub fn score(profile: &Profile, header: &[String]) -> Candidate {

@@ -24,21 +24,29 @@ pub struct MappedType {
 
 /// Bounds the cache: exports with free-text call types could otherwise grow it without limit.
 const CACHE_CAP: usize = 200_000;
+/// Longer raw values (free text in a type column, hostile input) are mapped but not cached.
+const CACHE_KEY_BYTES: usize = 256;
 
 pub struct TypeMap<'p> {
     crosswalk: &'p Crosswalk,
     classifier: &'p Classifier,
     cache: HashMap<String, MappedType, foldhash::fast::RandomState>,
     key: String,
+    /// The answer for an uncached (over-long) value.
+    last: Option<MappedType>,
 }
 
 impl<'p> TypeMap<'p> {
     pub fn new(crosswalk: &'p Crosswalk, classifier: &'p Classifier) -> Self {
-        TypeMap { crosswalk, classifier, cache: HashMap::default(), key: String::new() }
+        TypeMap { crosswalk, classifier, cache: HashMap::default(), key: String::new(), last: None }
     }
 
     /// Map a raw call type (cached per distinct raw value).
     pub fn map(&mut self, raw: &str) -> &MappedType {
+        if raw.len() > CACHE_KEY_BYTES {
+            let m = self.lookup(raw);
+            return self.last.insert(m);
+        }
         if !self.cache.contains_key(raw) {
             if self.cache.len() >= CACHE_CAP {
                 self.cache.clear();

@@ -1,0 +1,170 @@
+//! Reading: records are tokenised (and the file hashed) on their own thread and handed over in
+//! reusable chunks, so CSV splitting overlaps field parsing.
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use super::records::{Record, RecordReader};
+use crate::error::{Error, IoContext, Result};
+use crate::warehouse;
+
+/// Counts and hashes bytes as the CSV reader pulls them, so the file is read once.
+pub(crate) struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R> HashingReader<R> {
+    pub fn new(inner: R, bytes: Arc<AtomicU64>) -> Self {
+        HashingReader { inner, hasher: Sha256::new(), bytes }
+    }
+    pub fn sha256(self) -> String {
+        warehouse::hex(&self.hasher.finalize())
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+pub(crate) fn file_sha256(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).ctx(|| format!("opening {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).ctx(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(warehouse::hex(&h.finalize()))
+}
+
+enum ReadMsg {
+    Chunk(Vec<Record>, usize),
+    End { sha256: String },
+    Failed(Error),
+}
+
+/// Records per chunk, and the bytes after which a chunk is sent early (big records).
+const CHUNK: usize = 4096;
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// The reader thread's end of the pipe: records in file order.
+pub(crate) struct RecordSource {
+    rx: Receiver<ReadMsg>,
+    recycle: Sender<Vec<Record>>,
+    cur: Vec<Record>,
+    len: usize,
+    i: usize,
+    sha256: Option<String>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
+}
+
+/// Fill `v` with up to `CHUNK` records (fewer once they hold `CHUNK_BYTES`); the count and whether
+/// the input ended.
+fn read_chunk<R: Read>(rdr: &mut RecordReader<R>, v: &mut [Record]) -> std::io::Result<(usize, bool)> {
+    let (mut n, mut bytes) = (0, 0);
+    while n < v.len() && bytes < CHUNK_BYTES {
+        v[n].shrink();
+        if !rdr.read(&mut v[n])? {
+            return Ok((n, true));
+        }
+        bytes += v[n].footprint();
+        n += 1;
+    }
+    Ok((n, false))
+}
+
+impl RecordSource {
+    /// Read the rest of `rdr` (the header already taken) on a thread.
+    pub fn spawn<R: Read + Send + 'static>(mut rdr: RecordReader<HashingReader<R>>, path: PathBuf) -> Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<ReadMsg>(4);
+        let (recycle, back) = std::sync::mpsc::channel::<Vec<Record>>();
+        let thread_path = path.clone();
+        let thread = std::thread::Builder::new()
+            .name("callsift-reader".into())
+            .spawn(move || loop {
+                let mut v = back.try_recv().unwrap_or_else(|_| vec![Record::default(); CHUNK]);
+                match read_chunk(&mut rdr, &mut v) {
+                    Ok((n, eof)) => {
+                        if n > 0 && tx.send(ReadMsg::Chunk(v, n)).is_err() {
+                            return;
+                        }
+                        if eof {
+                            let _ = tx.send(ReadMsg::End { sha256: rdr.into_inner().sha256() });
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(ReadMsg::Failed(Error::Input {
+                            file: thread_path.clone(),
+                            message: format!("read failed near byte {}: {e}", rdr.position()),
+                        }));
+                        return;
+                    }
+                }
+            })
+            .ctx(|| "starting reader thread".into())?;
+        Ok(RecordSource { rx, recycle, cur: Vec::new(), len: 0, i: 0, sha256: None, thread: Some(thread), path })
+    }
+
+    fn recv(&mut self) -> ReadMsg {
+        self.rx.recv().unwrap_or_else(|_| {
+            ReadMsg::Failed(Error::Input { file: self.path.clone(), message: "reader thread stopped".into() })
+        })
+    }
+
+    /// The next record, or `None` at the end of the file.
+    pub fn next(&mut self) -> Result<Option<&Record>> {
+        while self.i >= self.len {
+            if self.sha256.is_some() {
+                return Ok(None);
+            }
+            match self.recv() {
+                ReadMsg::Chunk(v, n) => {
+                    let old = std::mem::replace(&mut self.cur, v);
+                    if !old.is_empty() {
+                        let _ = self.recycle.send(old);
+                    }
+                    self.len = n;
+                    self.i = 0;
+                }
+                ReadMsg::End { sha256 } => {
+                    self.sha256 = Some(sha256);
+                    return Ok(None);
+                }
+                ReadMsg::Failed(e) => return Err(e),
+            }
+        }
+        self.i += 1;
+        Ok(self.cur.get(self.i - 1))
+    }
+
+    /// Drain to the end and return the file's sha256.
+    pub fn finish(mut self) -> Result<String> {
+        while self.sha256.is_none() {
+            match self.recv() {
+                ReadMsg::End { sha256 } => self.sha256 = Some(sha256),
+                ReadMsg::Failed(e) => return Err(e),
+                ReadMsg::Chunk(..) => {}
+            }
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        Ok(self.sha256.take().unwrap_or_default())
+    }
+}
