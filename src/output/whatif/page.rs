@@ -9,8 +9,9 @@ use crate::eligibility::policy::{LimitationKind, Policy};
 use crate::error::{Error, Result};
 
 pub const TEMPLATE: &str = "whatif.html.j2";
-/// Minutes on task per eligible call when the page does not say (as `staffing.sql`'s default).
-pub const DEFAULT_MINUTES_ON_TASK: u32 = 45;
+/// Community-responder minutes on task per eligible call when the page does not say: `staffing.sql`'s
+/// `cr_minutes_on_task` default (Denver STAR pilot: average call time under half an hour).
+pub const DEFAULT_MINUTES_ON_TASK: u32 = 30;
 
 fn hhmm(m: u32) -> String {
     format!("{:02}:{:02}", m / 60, m % 60)
