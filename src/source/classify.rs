@@ -14,7 +14,7 @@ use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use crate::assets::{self, Asset};
 use crate::error::{Error, Result};
-use crate::source::crosswalk::{read_flags, CATEGORIES};
+use crate::source::crosswalk::{read_flags, row_error, CATEGORIES};
 use crate::warehouse::schema::{Flag, FLAGS};
 
 /// Where a call's category came from (the `category_source` column).
@@ -125,10 +125,7 @@ impl Classifier {
         let mut patterns = Vec::new();
         let mut modifiers = Vec::new();
         for rec in rdr.records() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                Error::config(path, format!("line {line}"), format!("malformed CSV row: {e}"))
-            })?;
+            let rec = rec.map_err(|e| row_error(path, e))?;
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             let at = |c: &str| format!("line {line}, {c}");
             let get = |i: usize| rec.get(i).unwrap_or("").trim();

@@ -96,6 +96,12 @@ pub fn read_flags<'r>(
     Ok(flags)
 }
 
+/// A malformed row of a data file (crosswalk, classifier rules), naming its line.
+pub fn row_error(path: &Path, e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    Error::config(path, format!("line {line}"), format!("malformed CSV row: {e}"))
+}
+
 /// A flag cell: `1`/`true`/`yes`/`y`/`x` set, empty/`0`/`false`/`no`/`n` unset.
 pub fn parse_flag(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
@@ -153,10 +159,7 @@ impl Crosswalk {
         let mut seen: HashMap<String, u64> = HashMap::new();
         let mut key = String::new();
         for rec in rdr.records() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                Error::config(path, format!("line {line}"), format!("malformed CSV row: {e}"))
-            })?;
+            let rec = rec.map_err(|e| row_error(path, e))?;
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             let raw = rec.get(raw_i).unwrap_or("").trim();
             if raw.is_empty() {
