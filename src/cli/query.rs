@@ -42,7 +42,7 @@ pub async fn sql(
 
 pub async fn explain(call_id: &str, warehouse: &Path, policy: Option<&str>, out: &mut dyn Write) -> Result<()> {
     let wh = Warehouse::open_existing(warehouse)?;
-    let policy = crate::eligibility::sensitivity::tagged_policy(&wh, policy)?.0;
+    let policy = crate::eligibility::policy::tagged_policy(&wh, policy)?.0;
     let text = crate::eligibility::explain::explain(&wh, call_id, &policy).await?;
     out.write_all(text.as_bytes()).ctx(out_err)
 }

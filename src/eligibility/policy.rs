@@ -22,6 +22,7 @@ use crate::eligibility::sql::guard;
 pub use crate::eligibility::sql::{rules_select, tag_sql};
 use crate::error::{Error, Result};
 use crate::warehouse::schema;
+use crate::warehouse::Warehouse;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -531,6 +532,24 @@ impl Policy {
                 .collect(),
         }
     }
+}
+
+/// The policy asked for, else the one the warehouse was last tagged with (so results match the
+/// stored outcomes), else `standard`; with the scenarios last tagged under it.
+pub fn tagged_policy(wh: &Warehouse, asked: Option<&str>) -> Result<(Policy, Vec<Scenario>)> {
+    let tag = wh.manifest()?.tag;
+    let policy = match (asked, &tag) {
+        (Some(p), _) => Policy::load(p)?,
+        (None, Some(t)) => Policy::load(&t.policy).or_else(|_| Policy::load(&t.policy_name))?,
+        (None, None) => Policy::load("standard")?,
+    };
+    // Named scenarios and `--scenarios all` combinations.
+    let known: Vec<Scenario> = policy.scenarios.iter().cloned().chain(policy.all_combinations()).collect();
+    let scenarios = match tag.filter(|t| t.policy_name == policy.name) {
+        Some(t) => t.scenarios.iter().filter_map(|n| known.iter().find(|s| &s.name == n).cloned()).collect(),
+        None => policy.scenarios.clone(),
+    };
+    Ok((policy, scenarios))
 }
 
 /// Parse a policy's TOML, applying `extends = "base"`: the base's tables are kept, scalar keys and

@@ -187,32 +187,14 @@ pub async fn analyse(
     Ok(rows)
 }
 
-/// The policy asked for, else the one the warehouse was last tagged with (so results match the
-/// stored outcomes), else `standard`; with the scenarios last tagged under it.
-pub fn tagged_policy(wh: &Warehouse, asked: Option<&str>) -> Result<(Policy, Vec<Scenario>)> {
-    let tag = wh.manifest()?.tag;
-    let policy = match (asked, &tag) {
-        (Some(p), _) => Policy::load(p)?,
-        (None, Some(t)) => Policy::load(&t.policy).or_else(|_| Policy::load(&t.policy_name))?,
-        (None, None) => Policy::load("standard")?,
-    };
-    // Named scenarios and `--scenarios all` combinations.
-    let known: Vec<Scenario> = policy.scenarios.iter().cloned().chain(policy.all_combinations()).collect();
-    let scenarios = match tag.filter(|t| t.policy_name == policy.name) {
-        Some(t) => t.scenarios.iter().filter_map(|n| known.iter().find(|s| &s.name == n).cloned()).collect(),
-        None => policy.scenarios.clone(),
-    };
-    Ok((policy, scenarios))
-}
-
-/// The sensitivity table of a warehouse (policy as in [`tagged_policy`]).
+/// The sensitivity table of a warehouse (policy as in [`policy::tagged_policy`]).
 pub async fn for_warehouse(
     wh: &Warehouse,
     ctx: &SessionContext,
     policy: Option<&str>,
     assumptions: &str,
 ) -> Result<(Policy, Vec<Row>)> {
-    let (policy, scenarios) = tagged_policy(wh, policy)?;
+    let (policy, scenarios) = policy::tagged_policy(wh, policy)?;
     let assumptions = load_assumptions(assumptions)?;
     let rows = analyse(ctx, &policy, &scenarios, &assumptions).await?;
     Ok((policy, rows))

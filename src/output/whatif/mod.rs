@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub use cube::{build_cube, Cell, Cube};
 pub use page::render_page;
 
-use crate::eligibility::sensitivity::tagged_policy;
+use crate::eligibility::policy::tagged_policy;
 use crate::error::{IoContext, Result};
 use crate::warehouse::Warehouse;
 
