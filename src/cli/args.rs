@@ -71,6 +71,10 @@ pub enum Command {
         /// Report parameter, `name=value` (repeatable).
         #[arg(long = "param", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        /// Read the warehouse as of this `calls` version (see `callsift history`), with the
+        /// eligibility tagged at that point.
+        #[arg(long)]
+        as_of: Option<i64>,
     },
     /// Run read-only SQL (queries only) over the warehouse tables `calls`, `eligibility`, `rejects`.
     Sql {
@@ -81,6 +85,10 @@ pub enum Command {
         format: Format,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Read the warehouse as of this `calls` version (see `callsift history`), with the
+        /// eligibility tagged at that point.
+        #[arg(long)]
+        as_of: Option<i64>,
     },
     /// Generate a synthetic CAD export (deterministic for a seed).
     Sample {
@@ -99,6 +107,10 @@ pub enum Command {
         /// Policy to evaluate (default: the one the warehouse was last tagged with).
         #[arg(long)]
         policy: Option<String>,
+        /// Read the warehouse as of this `calls` version (see `callsift history`), with the
+        /// eligibility tagged at that point.
+        #[arg(long)]
+        as_of: Option<i64>,
     },
     /// Program evaluation: two-way fixed-effects difference-in-differences on the district x week
     /// panel, randomisation inference over districts, pre-period placebo.
@@ -179,6 +191,39 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// List the warehouse's commits: table, version, time, operation, file, rows.
+    History {
+        #[arg(long)]
+        warehouse: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// What a snapshot of the warehouse holds, as JSON: every ingest's record (reconciliation,
+    /// unmapped types), the tag run, and the table versions read.
+    Status {
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Read the warehouse as of this `calls` version (see `callsift history`), with the
+        /// eligibility tagged at that point.
+        #[arg(long)]
+        as_of: Option<i64>,
+    },
+    /// Compact the small files monthly appends leave (one commit per table; no data changes).
+    Optimize {
+        #[arg(long)]
+        warehouse: PathBuf,
+    },
+    /// Delete data files no version inside the retention period reads (and files of killed runs).
+    Vacuum {
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Keep files removed within this many hours (at least the tables' 168-hour retention).
+        #[arg(long)]
+        retain_hours: Option<u64>,
+        /// List what would be deleted without deleting it.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -205,6 +250,10 @@ pub enum PublishCommand {
         /// Counts below this are suppressed; a public output never uses less than 11.
         #[arg(long, default_value_t = crate::output::publish::DEFAULT_THRESHOLD)]
         threshold: i64,
+        /// Read the warehouse as of this `calls` version (see `callsift history`), with the
+        /// eligibility tagged at that point.
+        #[arg(long)]
+        as_of: Option<i64>,
     },
 }
 
@@ -223,6 +272,10 @@ pub enum DashboardCommand {
         /// Override a dashboard parameter, e.g. --param scenario=narrowest (repeatable).
         #[arg(long = "param", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        /// Read the warehouse as of this `calls` version (see `callsift history`), with the
+        /// eligibility tagged at that point.
+        #[arg(long)]
+        as_of: Option<i64>,
     },
 }
 

@@ -7,6 +7,7 @@ pub mod pipeline;
 pub mod query;
 pub mod setup;
 pub mod text;
+pub mod warehouse;
 
 use crate::eligibility::tag::TagOptions;
 use crate::error::Result;
@@ -25,25 +26,27 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Tag { policy, warehouse, scenarios, allow_unmapped } => {
             pipeline::tag(&policy, &warehouse, &TagOptions { scenarios, allow_unmapped }, &mut out).await.map(|_| ())
         }
-        Command::Report { name, warehouse, format, out: path, params } => {
-            query::report(&name, &warehouse, &params, format, path.as_deref(), &mut out).await
+        Command::Report { name, warehouse, format, out: path, params, as_of } => {
+            query::report(&name, &warehouse, as_of, &params, format, path.as_deref(), &mut out).await
         }
-        Command::Sql { query, warehouse, format, out: path } => {
-            query::sql(&query, &warehouse, format, path.as_deref(), &mut out).await
+        Command::Sql { query, warehouse, format, out: path, as_of } => {
+            query::sql(&query, &warehouse, as_of, format, path.as_deref(), &mut out).await
         }
         Command::Sample { rows, seed, out: path } => pipeline::sample(rows, seed, &path, &mut out),
-        Command::Explain { call_id, warehouse, policy } => {
-            query::explain(&call_id, &warehouse, policy.as_deref(), &mut out).await
+        Command::Explain { call_id, warehouse, policy, as_of } => {
+            query::explain(&call_id, &warehouse, as_of, policy.as_deref(), &mut out).await
         }
         Command::Evaluate { warehouse, params, replicates, seed, format, out: path } => {
             output::evaluate(&warehouse, &params, replicates, seed, format, path.as_deref(), &mut out).await
         }
-        Command::Publish { command: PublishCommand::Monthly { month, warehouse, out: dir, scenario, threshold } } => {
+        Command::Publish {
+            command: PublishCommand::Monthly { month, warehouse, out: dir, scenario, threshold, as_of },
+        } => {
             let opts = crate::output::publish::MonthlyOptions { month, scenario, threshold };
-            output::publish_monthly(&warehouse, &opts, &dir, &mut out).await
+            output::publish_monthly(&warehouse, as_of, &opts, &dir, &mut out).await
         }
-        Command::Dashboard { command: DashboardCommand::Build { name, warehouse, out: path, params } } => {
-            output::dashboard_build(&name, &warehouse, &params, &path, &mut out).await
+        Command::Dashboard { command: DashboardCommand::Build { name, warehouse, out: path, params, as_of } } => {
+            output::dashboard_build(&name, &warehouse, as_of, &params, &path, &mut out).await
         }
         Command::Sensitivity { warehouse, policy, assumptions, format, out: path } => {
             query::sensitivity(&warehouse, policy.as_deref(), &assumptions, format, path.as_deref(), &mut out).await
@@ -68,5 +71,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             setup::crosswalk_suggest(from, path.as_deref(), &mut out).await
         }
         Command::Policy { command: PolicyCommand::Check { policy } } => setup::policy_check(&policy, &mut out).await,
+        Command::History { warehouse: w, format } => warehouse::history(&w, format, &mut out).await,
+        Command::Status { warehouse: w, as_of } => warehouse::status(&w, as_of, &mut out).await,
+        Command::Optimize { warehouse: w } => warehouse::optimize(&w, &mut out).await,
+        Command::Vacuum { warehouse: w, retain_hours, dry_run } => {
+            warehouse::vacuum(&w, retain_hours, dry_run, &mut out).await
+        }
     }
 }

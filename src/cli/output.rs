@@ -19,7 +19,7 @@ pub async fn evaluate(
     out_path: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let wh = Warehouse::open_existing(warehouse)?;
+    let wh = Warehouse::open_existing(warehouse).await?;
     let est = evaluate::evaluate(&wh, params, seed, replicates).await?;
     let mut text = String::new();
     if format == Format::Table {
@@ -48,11 +48,13 @@ pub async fn evaluate(
 /// `callsift publish monthly`.
 pub async fn publish_monthly(
     warehouse: &Path,
+    as_of: Option<i64>,
     opts: &publish::MonthlyOptions,
     out_dir: &Path,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let wh = Warehouse::open_existing(warehouse)?;
+    let wh = Warehouse::open_as_of(warehouse, as_of).await?;
+    crate::cli::query::warn_if_stale(&wh);
     let p = publish::monthly(&wh, opts, out_dir).await?;
     writeln!(
         out,
@@ -70,11 +72,13 @@ pub async fn publish_monthly(
 pub async fn dashboard_build(
     name: &str,
     warehouse: &Path,
+    as_of: Option<i64>,
     params: &[(String, String)],
     out_path: &Path,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let wh = Warehouse::open_existing(warehouse)?;
+    let wh = Warehouse::open_as_of(warehouse, as_of).await?;
+    crate::cli::query::warn_if_stale(&wh);
     if name == whatif::NAME {
         if let Some((k, _)) = params.first() {
             return Err(crate::Error::Usage(format!(

@@ -71,8 +71,7 @@ pub async fn ingest(
 ) -> Result<Vec<IngestOutcome>> {
     // `auto`: detect per file (a folder of yearly exports may change layout midway).
     let fixed = if profile == "auto" { None } else { Some(Profile::load(profile)?) };
-    let wh = Warehouse::open(warehouse)?;
-    let _lock = wh.lock()?;
+    let wh = Warehouse::open(warehouse).await?;
     let mut outcomes = Vec::new();
     let mut failed = Vec::new();
     for input in inputs {
@@ -95,10 +94,10 @@ pub async fn ingest(
                     IngestOutcome::Ingested { record, seconds } => {
                         write!(out, "{}", describe_ingest(record, Some(*seconds)))
                     }
-                    IngestOutcome::AlreadyIngested { file, sha256, ingest_id } => writeln!(
+                    IngestOutcome::AlreadyIngested { file, blake3, ingest_id } => writeln!(
                         out,
-                        "skipped {file}: already ingested as {ingest_id} (sha256 {}…); nothing changed",
-                        &sha256[..12]
+                        "skipped {file}: already ingested as {ingest_id} (blake3 {}…); nothing changed",
+                        &blake3[..blake3.len().min(12)]
                     ),
                 }
                 .ctx(out_err)?;
@@ -125,7 +124,7 @@ pub async fn ingest(
 
 pub async fn tag(policy: &str, warehouse: &Path, opts: &TagOptions, out: &mut dyn Write) -> Result<tag::TagSummary> {
     let policy = Policy::load(policy)?;
-    let wh = Warehouse::open_existing(warehouse)?;
+    let wh = Warehouse::open_existing(warehouse).await?;
     let s = tag::tag(&wh, &policy, opts).await?;
     let rate = (s.rows_written as f64 / s.seconds.max(1e-9)) as u64;
     writeln!(
@@ -213,10 +212,10 @@ pub async fn demo(out_dir: &Path, out: &mut dyn Write) -> Result<()> {
     tag("sample_program", &warehouse, &TagOptions { scenarios: Some("all".into()), allow_unmapped: false }, out)
         .await?;
     writeln!(out).ctx(out_err)?;
-    report("sizing", &warehouse, &[], Format::Table, None, out).await?;
+    report("sizing", &warehouse, None, &[], Format::Table, None, out).await?;
     writeln!(out).ctx(out_err)?;
-    report("waterfall", &warehouse, &[("scenario".into(), "narrowest".into())], Format::Table, None, out).await?;
-    let wh = Warehouse::open_existing(&warehouse)?;
+    report("waterfall", &warehouse, None, &[("scenario".into(), "narrowest".into())], Format::Table, None, out).await?;
+    let wh = Warehouse::open_existing(&warehouse).await?;
     writeln!(out).ctx(out_err)?;
     for name in crate::output::dashboard::names() {
         let path = out_dir.join("dashboards").join(format!("{name}.html"));

@@ -67,7 +67,7 @@ pub fn profile_detect(file: &Path, out: &mut dyn Write) -> Result<()> {
 pub async fn crosswalk_suggest(source: SuggestFrom<'_>, out_path: Option<&Path>, out: &mut dyn Write) -> Result<()> {
     use crate::source::suggest;
     let types = match source {
-        SuggestFrom::Warehouse(w) => suggest::unlisted_in_warehouse(&Warehouse::open_existing(w)?).await?,
+        SuggestFrom::Warehouse(w) => suggest::unlisted_in_warehouse(&Warehouse::open_existing(w).await?).await?,
         SuggestFrom::File(p, f) => suggest::unlisted_in_file(&Profile::load(p)?, f)?,
         SuggestFrom::Types(t) => suggest::types_from_csv(t)?,
     };

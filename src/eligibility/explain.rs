@@ -22,7 +22,7 @@ pub async fn explain(wh: &Warehouse, call_id: &str, policy: &Policy) -> Result<S
         ctx.sql_with_options(&format!("SELECT * FROM calls WHERE {filter}"), read_only()).await?.collect().await?;
     let n: usize = fields.iter().map(|b| b.num_rows()).sum();
     if n == 0 {
-        return Err(Error::Usage(format!("no call `{call_id}` in {}", wh.dir.display())));
+        return Err(Error::Usage(format!("no call `{call_id}` in {}", wh.display())));
     }
     let mut out = String::new();
     writeln!(out, "call {call_id}{}", if n > 1 { format!(" ({n} rows share this id)") } else { String::new() })

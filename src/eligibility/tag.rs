@@ -1,12 +1,11 @@
 //! Tagging: evaluate a policy over every call in the warehouse, for every scenario, and replace
-//! the `eligibility` table atomically. The work is one SQL query (see `policy::tag_sql`) so it runs
-//! unchanged wherever DataFusion runs.
-use datafusion::dataframe::DataFrameWriteOptions;
+//! the `eligibility` table in one Delta commit. The work is one SQL query (see `policy::tag_sql`) so
+//! it runs unchanged wherever DataFusion runs.
 
 use crate::eligibility::policy::{self, Policy, Scenario};
 use crate::error::{Error, Result};
 use crate::source::coverage::{self, Coverage};
-use crate::warehouse::query::{one_row_u64, u64_at};
+use crate::warehouse::query::one_row_u64;
 use crate::warehouse::{TagRecord, Warehouse};
 
 #[derive(Debug, Clone, Default)]
@@ -32,7 +31,6 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
     let started = std::time::Instant::now();
     policy.validate()?;
     let scenarios = policy.select(opts.scenarios.as_deref())?;
-    let _lock = wh.lock()?;
     let ctx = wh.session().await?;
 
     let cov = coverage::coverage(&ctx).await?;
@@ -50,30 +48,19 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
     let n = one_row_u64(&ctx, "SELECT count(*) FILTER (WHERE caller_party <> 'unknown'), count(*) FROM calls").await?;
     let caller_recorded_share = n[0] as f64 / n[1].max(1) as f64;
 
-    let staging = wh.staging("tag")?;
-    let out = staging.join("eligibility");
-    std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
     let sql = policy::tag_sql(policy, &scenarios, "calls");
-    let df = ctx.sql(&sql).await?;
-    // zstd(1): the eligibility table is large (calls × scenarios) and rewritten on every tag run.
-    let mut opts = datafusion::config::TableParquetOptions::default();
-    opts.global.compression = Some("zstd(1)".into());
-    let written = df.write_parquet(&format!("{}/", out.display()), DataFrameWriteOptions::new(), Some(opts)).await?;
-    let rows_written = written.first().map(|b| u64_at(b, 0, 0)).unwrap_or(0);
-
-    wh.commit_eligibility(
-        &out,
-        TagRecord {
-            policy: policy.origin.display().to_string(),
-            policy_name: policy.name.clone(),
-            policy_sha256: policy.sha256.clone(),
-            scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
-            tagged_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            calls: cov.calls,
-            unmapped_share: cov.share,
-        },
-    )?;
-    let _ = std::fs::remove_dir_all(&staging);
+    let record = TagRecord {
+        policy: policy.origin.display().to_string(),
+        policy_name: policy.name.clone(),
+        policy_sha256: policy.sha256.clone(),
+        scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
+        tagged_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        calls: cov.calls,
+        unmapped_share: cov.share,
+        calls_version: wh.manifest()?.versions.calls,
+        eligibility_version: None,
+    };
+    let rows_written = wh.replace_eligibility(&ctx, &sql, record).await?;
     Ok(TagSummary {
         policy: policy.name.clone(),
         scenarios,

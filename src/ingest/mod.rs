@@ -3,8 +3,8 @@
 //! Pipeline: bounded CSV records ([`records`], on a reader thread with the file hash: [`reader`]) →
 //! [`parser::RowParser`] (fields, times, maps, crosswalk; no per-row allocation) →
 //! [`merge::CallBuffer`] (merges unit rows of one incident inside a bounded window) → Arrow batches
-//! ([`batch`]) → a writer thread encoding Parquet into the warehouse's staging area ([`writer`]) →
-//! commit. Memory is bounded by the window, batch size and record cap, never by file size.
+//! ([`batch`]) → a writer thread encoding Parquet files ([`writer`]) → the Delta commits
+//! (`warehouse::commit`). Memory is bounded by the window, batch size and record cap, never by file size.
 //!
 //! Every row is accounted for: `rows_read = calls_kept + rows_rejected + unit_rows_merged +
 //! non_calls_dropped`, checked at run time against the rows actually written ([`reconcile`]).
@@ -16,7 +16,7 @@ mod reader;
 pub mod records;
 mod rejects;
 mod row;
-mod writer;
+pub(crate) mod writer;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,14 +29,15 @@ use datafusion::arrow::record_batch::RecordBatch;
 use crate::error::{Error, Result};
 use crate::source::classify::CategorySource;
 use crate::source::profile::Profile;
-use crate::warehouse::{self, IngestRecord, UnmappedType, Warehouse};
+use crate::warehouse::commit::{IngestCommit, StagedFile};
+use crate::warehouse::{IngestRecord, UnmappedType, Warehouse};
 use pipeline::{Pipeline, Sink};
 use reader::{HashingReader, RecordSource};
 use records::{Record, RecordReader};
 use writer::{WriteMsg, WriterThread};
 
 pub use records::{DEFAULT_MAX_RECORD_BYTES, MAX_MAX_RECORD_BYTES, MIN_MAX_RECORD_BYTES};
-pub use writer::writer_properties;
+pub use writer::{eligibility_writer_properties, writer_properties};
 
 /// Upper bound for `--batch-size` and a profile's `[merge] window` (calls held in memory).
 pub const MAX_BATCH_SIZE: usize = 1 << 20;
@@ -94,7 +95,7 @@ pub enum IngestOutcome {
     /// The same bytes were ingested before: nothing changed.
     AlreadyIngested {
         file: String,
-        sha256: String,
+        blake3: String,
         ingest_id: String,
     },
 }
@@ -224,20 +225,28 @@ pub async fn ingest_file(
     opts: &IngestOptions,
 ) -> Result<IngestOutcome> {
     let started = WallClock::now();
-    let (staging, record, staged) = match stage_file(wh, profile, path, opts)? {
-        Staged::Done(outcome) => return Ok(outcome),
-        Staged::Ready { staging, record, staged, maybe_duplicates } => {
-            let mut record = record;
-            if maybe_duplicates {
-                record.duplicate_call_ids = count_duplicate_ids(&staging.join("calls")).await?;
-            }
-            (staging, record, staged)
-        }
+    let Staged { mut record, written, maybe_duplicates, scratch } = match stage_file(wh, profile, path, opts).await? {
+        Ok(staged) => staged,
+        Err(done) => return Ok(done),
     };
+    if maybe_duplicates {
+        record.duplicate_call_ids = count_duplicate_ids(&written.calls).await?;
+    }
     trace_memory("staged");
-    trace_memory("duplicate check");
-    wh.commit_ingest(&staging, record.clone(), &staged)?;
-    Ok(IngestOutcome::Ingested { record: Box::new(record), seconds: started.elapsed().as_secs_f64() })
+    let committed = wh.commit_ingest(&record, &written.calls, &written.rejects).await;
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    match committed? {
+        IngestCommit::Committed { calls_version } => {
+            record.calls_version = Some(calls_version);
+            record.files = written.calls.iter().map(|f| f.rel.clone()).collect();
+            Ok(IngestOutcome::Ingested { record: Box::new(record), seconds: started.elapsed().as_secs_f64() })
+        }
+        IngestCommit::AlreadyIngested { ingest_id } => {
+            Ok(IngestOutcome::AlreadyIngested { file: path.display().to_string(), blake3: record.blake3, ingest_id })
+        }
+    }
 }
 
 /// `CALLSIFT_TRACE=1`: print resident and peak memory at pipeline phases (for benchmarking).
@@ -251,66 +260,57 @@ pub fn trace_memory(phase: &str) {
     eprintln!("[trace] {phase}: rss {} peak {}", get("VmRSS:"), get("VmHWM:"));
 }
 
-#[allow(clippy::large_enum_variant)] // one value per file: boxing buys nothing
-enum Staged {
-    Done(IngestOutcome),
-    /// `maybe_duplicates`: the in-memory id check could not rule out repeated call ids, so the
-    /// exact (spilling) DataFusion check runs on the staged files.
-    Ready {
-        staging: PathBuf,
-        record: IngestRecord,
-        staged: Vec<PathBuf>,
-        maybe_duplicates: bool,
-    },
+/// A parsed file whose data files are written but not committed.
+struct Staged {
+    record: IngestRecord,
+    written: writer::Written,
+    /// The in-memory id check could not rule out repeated call ids, so the exact (spilling)
+    /// DataFusion check runs on the written files.
+    maybe_duplicates: bool,
+    /// A local folder to remove after the commit (remote warehouses upload from it).
+    scratch: Option<PathBuf>,
 }
 
-/// Call ids that occur more than once in the staged files (exact, by DataFusion, spilling if large).
-async fn count_duplicate_ids(dir: &Path) -> Result<u64> {
-    if warehouse::parquet_files(dir).is_empty() {
+/// Call ids that occur more than once in the written files (exact, by DataFusion, spilling if large).
+async fn count_duplicate_ids(files: &[StagedFile]) -> Result<u64> {
+    if files.is_empty() {
         return Ok(0);
     }
     // A small pool: the aggregation spills rather than holding every id of a huge file in memory.
     let ctx = crate::warehouse::engine::context_with_memory(64 << 20);
-    ctx.register_parquet("staged", &format!("{}/", dir.display()), datafusion::prelude::ParquetReadOptions::default())
-        .await?;
-    let batches = ctx
-        .sql("SELECT count(*) AS n FROM (SELECT call_id FROM staged GROUP BY call_id HAVING count(*) > 1)")
-        .await?
-        .collect()
-        .await?;
-    let n = batches
-        .first()
-        .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().map(|a| a.value(0)))
-        .unwrap_or(0);
-    Ok(n as u64)
+    let paths: Vec<String> = files.iter().map(|f| f.local.display().to_string()).collect();
+    let df = ctx.read_parquet(paths, datafusion::prelude::ParquetReadOptions::default()).await?;
+    ctx.register_table("staged", df.into_view())?;
+    let n = crate::warehouse::query::one_row_u64(
+        &ctx,
+        "SELECT count(*) AS n FROM (SELECT call_id FROM staged GROUP BY call_id HAVING count(*) > 1)",
+    )
+    .await?;
+    Ok(n.first().copied().unwrap_or(0))
 }
 
-/// Idempotence: the same bytes twice change nothing. Hash up front only when a same-sized file is
-/// already in the manifest (cheap), otherwise the file is hashed while parsing.
-fn already_ingested(wh: &Warehouse, path: &Path, len: u64) -> Result<Option<IngestOutcome>> {
-    let manifest = wh.manifest()?;
-    if !manifest.ingests.iter().any(|r| r.bytes == len) {
-        return Ok(None);
-    }
-    let sha = reader::file_sha256(path)?;
-    Ok(manifest.ingests.iter().find(|r| r.sha256 == sha).map(|r| IngestOutcome::AlreadyIngested {
+/// Idempotence: the same bytes twice change nothing. A regular file is hashed up front (BLAKE3 runs
+/// at several GB/s), so a repeat is skipped before parsing; a pipe is hashed while it is parsed.
+async fn already_ingested(wh: &Warehouse, path: &Path) -> Result<Option<IngestOutcome>> {
+    let digest = reader::file_blake3(path)?;
+    Ok(wh.find_ingest(&digest).await?.map(|ingest_id| IngestOutcome::AlreadyIngested {
         file: path.display().to_string(),
-        sha256: sha.clone(),
-        ingest_id: r.ingest_id.clone(),
+        blake3: digest,
+        ingest_id,
     }))
 }
 
 /// Batches handed to the writer thread.
 struct WriterSink<'a> {
     tx: &'a std::sync::mpsc::SyncSender<WriteMsg>,
-    dir: &'a Path,
+    warehouse: &'a str,
 }
 
 impl WriterSink<'_> {
     fn send(&self, msg: WriteMsg) -> Result<()> {
         self.tx
             .send(msg)
-            .map_err(|_| Error::Warehouse { dir: self.dir.to_path_buf(), message: "writer thread stopped".into() })
+            .map_err(|_| Error::Warehouse { dir: self.warehouse.into(), message: "writer thread stopped".into() })
     }
 }
 
@@ -323,7 +323,7 @@ impl Sink for WriterSink<'_> {
     }
 }
 
-/// Feed every record of `source` through the pipeline; the file's sha256.
+/// Feed every record of `source` through the pipeline.
 fn pump(
     source: &mut RecordSource,
     p: &mut Pipeline,
@@ -346,8 +346,25 @@ fn pump(
     p.finish(sink)
 }
 
-/// Parse and write one file into a staging directory (nothing visible in the warehouse yet).
-fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptions) -> Result<Staged> {
+/// Where this ingest's files are written: the table folders of a local warehouse, else a scratch
+/// folder they are uploaded from.
+fn roots(wh: &Warehouse, ingest_id: &str) -> Result<(writer::Roots, Option<PathBuf>)> {
+    if let Some(dir) = &wh.location.local {
+        return Ok((writer::Roots { calls: dir.join("calls"), rejects: dir.join("rejects") }, None));
+    }
+    let scratch = std::env::temp_dir().join(format!("callsift-ingest-{ingest_id}"));
+    std::fs::create_dir_all(&scratch).map_err(|e| Error::io(format!("creating {}", scratch.display()), e))?;
+    Ok((writer::Roots { calls: scratch.join("calls"), rejects: scratch.join("rejects") }, Some(scratch)))
+}
+
+/// Parse and write one file's data files (nothing visible in the warehouse until the commit);
+/// `Err(outcome)` when there is nothing to commit.
+async fn stage_file(
+    wh: &Warehouse,
+    profile: &Profile,
+    path: &Path,
+    opts: &IngestOptions,
+) -> Result<std::result::Result<Staged, IngestOutcome>> {
     opts.validate()?;
     check_profile(profile)?;
     let meta = std::fs::metadata(path)
@@ -357,8 +374,8 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     }
     // Only a regular file can be hashed up front (a pipe or `/dev/zero` is read once, while parsing).
     if meta.is_file() {
-        if let Some(done) = already_ingested(wh, path, meta.len())? {
-            return Ok(Staged::Done(done));
+        if let Some(done) = already_ingested(wh, path).await? {
+            return Ok(Err(done));
         }
     }
     let file = std::fs::File::open(path)
@@ -370,39 +387,30 @@ fn stage_file(wh: &Warehouse, profile: &Profile, path: &Path, opts: &IngestOptio
     let ingest_id = new_ingest_id();
     let mut p = Pipeline::new(profile, &header, path, &ingest_id, opts, meta.len())?;
 
-    let staging = wh.staging(&format!("ingest-{ingest_id}"))?;
-    let writer = WriterThread::spawn(&staging, &ingest_id)?;
+    let (roots, scratch) = roots(wh, &ingest_id)?;
+    let writer = WriterThread::spawn(roots, &ingest_id)?;
     let progress = progress_bar(opts.progress, meta.len());
     let mut source = RecordSource::spawn(rdr, path.to_path_buf())?;
-    let mut sink = WriterSink { tx: &writer.tx, dir: &wh.dir };
+    let mut sink = WriterSink { tx: &writer.tx, warehouse: wh.display() };
     let pumped = pump(&mut source, &mut p, &mut sink, progress.as_ref(), &bytes_read);
-    let sha = if pumped.is_ok() {
+    let digest = if pumped.is_ok() {
         source.finish()
     } else {
         drop(source); // stops the reader thread
         Ok(String::new())
     };
     // The writer's own error (a full disk…) explains a failed send better than "writer stopped".
-    let written = writer.finish(&wh.dir)?;
+    let written = writer.finish(wh.display())?;
     pumped?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    let sha256 = sha?;
+    let digest = digest?;
     p.counts.rows_rejected = p.rejects.total;
     reconcile(path, &p.counts, written.call_rows, written.reject_rows)?;
-
-    if let Some(r) = wh.manifest()?.ingests.iter().find(|r| r.sha256 == sha256) {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Ok(Staged::Done(IngestOutcome::AlreadyIngested {
-            file: path.display().to_string(),
-            sha256,
-            ingest_id: r.ingest_id.clone(),
-        }));
-    }
     let maybe_duplicates = p.seen.maybe_duplicates();
-    let record = ingest_record(p, path, ingest_id, sha256, meta.len(), profile);
-    Ok(Staged::Ready { staging, record, staged: written.staged, maybe_duplicates })
+    let record = ingest_record(p, path, ingest_id, digest, meta.len(), profile);
+    Ok(Ok(Staged { record, written, maybe_duplicates, scratch }))
 }
 
 type UnmappedValues = BTreeMap<String, BTreeMap<String, u64>>;
@@ -420,12 +428,12 @@ fn unmapped(parser: parser::RowParser) -> (Vec<UnmappedType>, UnmappedValues) {
     (types, values)
 }
 
-/// The manifest entry for a parsed file.
+/// The commit record of a parsed file.
 fn ingest_record(
     p: Pipeline,
     path: &Path,
     ingest_id: String,
-    sha256: String,
+    blake3: String,
     bytes: u64,
     profile: &Profile,
 ) -> IngestRecord {
@@ -433,7 +441,7 @@ fn ingest_record(
     IngestRecord {
         ingest_id,
         file: path.display().to_string(),
-        sha256,
+        blake3,
         bytes,
         profile: profile.name.clone(),
         profile_sha256: profile.sha256.clone(),
@@ -453,6 +461,7 @@ fn ingest_record(
         unmapped_values,
         duplicate_call_ids: 0,
         files: Vec::new(),
+        calls_version: None,
     }
 }
 

@@ -1,7 +1,9 @@
-//! Parquet writing on its own thread (encoding overlaps parsing): hive partitions of `calls`, one
-//! `rejects` file, all in the ingest's staging directory.
+//! Parquet writing on its own thread (encoding overlaps parsing): `year=/month=` partition files of
+//! `calls` and one `rejects` file. For a local warehouse they are written straight into the table
+//! folders (invisible until the Delta commit adds them; `vacuum` removes those of a killed run); for
+//! a remote one into a local folder they are uploaded from.
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -9,6 +11,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, IoContext, Result};
+use crate::warehouse::commit::StagedFile;
 use crate::warehouse::schema;
 
 pub(crate) enum WriteMsg {
@@ -16,22 +19,48 @@ pub(crate) enum WriteMsg {
     Rejects(RecordBatch),
 }
 
-/// What the writer thread wrote: the staged files and the rows it actually put in them.
+/// What the writer thread wrote: the files and the rows it actually put in them.
 #[derive(Debug, Default)]
 pub(crate) struct Written {
-    pub staged: Vec<PathBuf>,
+    pub calls: Vec<StagedFile>,
+    pub rejects: Vec<StagedFile>,
     pub call_rows: u64,
     pub reject_rows: u64,
 }
 
+/// Where the two tables' files go.
+#[derive(Debug, Clone)]
+pub(crate) struct Roots {
+    pub calls: PathBuf,
+    pub rejects: PathBuf,
+}
+
+/// One open file and the rows written to it so far.
+struct OpenFile {
+    file: StagedFile,
+    writer: ArrowWriter<std::fs::File>,
+}
+
+impl OpenFile {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer.write(batch)?;
+        self.file.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+    fn close(self) -> Result<StagedFile> {
+        self.writer.close()?;
+        Ok(self.file)
+    }
+}
+
 struct PartitionWriter {
-    staging: PathBuf,
+    roots: Roots,
     ingest_id: String,
     props: WriterProperties,
     /// Open files by partition, with the message count when each last received rows.
-    open: BTreeMap<i32, (u64, ArrowWriter<std::fs::File>)>,
+    open: BTreeMap<i32, (u64, OpenFile)>,
     msgs: u64,
-    rejects: Option<ArrowWriter<std::fs::File>>,
+    rejects: Option<OpenFile>,
     written: Written,
     seq: usize,
     /// Encoded-but-unflushed bytes allowed across open writers before the largest is flushed.
@@ -39,26 +68,20 @@ struct PartitionWriter {
 }
 
 impl PartitionWriter {
-    fn rel_path(&mut self, ym: i32) -> PathBuf {
-        self.seq += 1;
-        let (y, m) = (ym.div_euclid(12), ym.rem_euclid(12) + 1);
-        // Unpadded `month=3`: DataFusion prunes `year = … AND month = …` by building this path.
-        PathBuf::from(format!("calls/year={y}/month={m}/part-{}-{:04}.parquet", self.ingest_id, self.seq))
-    }
-
     fn create(
         &mut self,
-        rel: PathBuf,
+        root: PathBuf,
+        rel: String,
+        partition: Option<(i32, u32)>,
         schema: datafusion::arrow::datatypes::SchemaRef,
-    ) -> Result<ArrowWriter<std::fs::File>> {
-        let abs = self.staging.join(&rel);
+    ) -> Result<OpenFile> {
+        let abs = root.join(&rel);
         if let Some(dir) = abs.parent() {
             std::fs::create_dir_all(dir).ctx(|| format!("creating {}", abs.display()))?;
         }
         let f = std::fs::File::create(&abs).ctx(|| format!("creating {}", abs.display()))?;
-        let w = ArrowWriter::try_new(f, schema, Some(self.props.clone()))?;
-        self.written.staged.push(rel);
-        Ok(w)
+        let writer = ArrowWriter::try_new(f, schema, Some(self.props.clone()))?;
+        Ok(OpenFile { file: StagedFile { rel, local: abs, rows: 0, partition }, writer })
     }
 
     fn write(&mut self, msg: WriteMsg) -> Result<()> {
@@ -66,8 +89,9 @@ impl PartitionWriter {
             WriteMsg::Calls(ym, batch) => self.write_calls(ym, &batch),
             WriteMsg::Rejects(batch) => {
                 if self.rejects.is_none() {
-                    let rel = PathBuf::from(format!("rejects/part-{}.parquet", self.ingest_id));
-                    self.rejects = Some(self.create(rel, schema::reject_schema())?);
+                    let rel = format!("part-{}.parquet", self.ingest_id);
+                    let root = self.roots.rejects.clone();
+                    self.rejects = Some(self.create(root, rel, None, schema::reject_schema())?);
                 }
                 if let Some(w) = &mut self.rejects {
                     w.write(&batch)?;
@@ -78,10 +102,18 @@ impl PartitionWriter {
         }
     }
 
+    fn open_month(&mut self, ym: i32) -> Result<OpenFile> {
+        self.seq += 1;
+        let (y, m) = (ym.div_euclid(12), (ym.rem_euclid(12) + 1) as u32);
+        // Unpadded `month=3`, as Delta writers name partition folders.
+        let rel = format!("year={y}/month={m}/part-{}-{:04}.parquet", self.ingest_id, self.seq);
+        let root = self.roots.calls.clone();
+        self.create(root, rel, Some((y, m)), schema::call_file_schema())
+    }
+
     fn write_calls(&mut self, ym: i32, batch: &RecordBatch) -> Result<()> {
         if !self.open.contains_key(&ym) {
-            let rel = self.rel_path(ym);
-            let w = self.create(rel, schema::call_file_schema())?;
+            let w = self.open_month(ym)?;
             self.open.insert(ym, (0, w));
         }
         self.msgs += 1;
@@ -95,13 +127,13 @@ impl PartitionWriter {
         let idle: Vec<i32> = self.open.iter().filter(|(_, (last, _))| self.msgs - last > 8).map(|(k, _)| *k).collect();
         for k in idle {
             if let Some((_, w)) = self.open.remove(&k) {
-                w.close()?;
+                self.written.calls.push(w.close()?);
             }
         }
-        let total: usize = self.open.values().map(|(_, w)| w.in_progress_size()).sum();
+        let total: usize = self.open.values().map(|(_, w)| w.writer.in_progress_size()).sum();
         if total > self.budget {
-            if let Some((_, w)) = self.open.values_mut().max_by_key(|(_, w)| w.in_progress_size()) {
-                w.flush()?;
+            if let Some((_, w)) = self.open.values_mut().max_by_key(|(_, w)| w.writer.in_progress_size()) {
+                w.writer.flush()?;
             }
         }
         Ok(())
@@ -109,10 +141,10 @@ impl PartitionWriter {
 
     fn finish(mut self) -> Result<Written> {
         for (_, (_, w)) in std::mem::take(&mut self.open) {
-            w.close()?;
+            self.written.calls.push(w.close()?);
         }
         if let Some(w) = self.rejects.take() {
-            w.close()?;
+            self.written.rejects.push(w.close()?);
         }
         Ok(self.written)
     }
@@ -129,6 +161,16 @@ pub fn writer_properties() -> WriterProperties {
         .build()
 }
 
+/// The `eligibility` table (calls × scenarios rows, rewritten on every tag run): zstd(1), and
+/// row groups small enough that the writer's buffers stay within the memory budget.
+pub fn eligibility_writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(262_144))
+        .set_created_by(format!("callsift {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 /// The writer thread: one batch in flight, so parsing and encoding overlap without queuing
 /// batches in memory.
 pub(crate) struct WriterThread {
@@ -137,10 +179,10 @@ pub(crate) struct WriterThread {
 }
 
 impl WriterThread {
-    pub fn spawn(staging: &Path, ingest_id: &str) -> Result<WriterThread> {
+    pub fn spawn(roots: Roots, ingest_id: &str) -> Result<WriterThread> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<WriteMsg>(1);
         let mut pw = PartitionWriter {
-            staging: staging.to_path_buf(),
+            roots,
             ingest_id: ingest_id.to_string(),
             props: writer_properties(),
             open: BTreeMap::new(),
@@ -163,10 +205,10 @@ impl WriterThread {
     }
 
     /// Close the channel and wait for every file to be closed.
-    pub fn finish(self, warehouse: &Path) -> Result<Written> {
+    pub fn finish(self, warehouse: &str) -> Result<Written> {
         drop(self.tx);
         self.handle
             .join()
-            .map_err(|_| Error::Warehouse { dir: warehouse.to_path_buf(), message: "writer thread panicked".into() })?
+            .map_err(|_| Error::Warehouse { dir: warehouse.into(), message: "writer thread panicked".into() })?
     }
 }

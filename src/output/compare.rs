@@ -379,15 +379,17 @@ pub async fn compare(dirs: &[PathBuf], opts: &CompareOptions) -> Result<Comparis
         return Err(Error::Usage("compare needs at least two warehouses (--warehouse A --warehouse B …)".into()));
     }
     let mut items = Vec::new();
+    let mut opened = Vec::new();
     let mut seen = Vec::new();
     for d in dirs {
-        let wh = Warehouse::open_existing(d)?;
+        let wh = Warehouse::open_existing(d).await?;
         let canon = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
         if seen.contains(&canon) {
             return Err(Error::Usage(format!("warehouse {} is given twice", d.display())));
         }
         seen.push(canon);
         items.push((d.clone(), wh.manifest()?));
+        opened.push(wh);
     }
     let names = unique_names(&items);
     let (policy, scenarios) = match &opts.policy {
@@ -401,9 +403,10 @@ pub async fn compare(dirs: &[PathBuf], opts: &CompareOptions) -> Result<Comparis
     policy.validate()?;
     let mut cities = Vec::new();
     let mut notes = Vec::new();
-    for ((dir, m), name) in items.iter().zip(names) {
+    // One snapshot per warehouse for the whole comparison.
+    for (((dir, m), name), wh) in items.iter().zip(names).zip(&opened) {
         let tags = if opts.policy.is_some() { tags_for(m, &policy, &scenarios) } else { Tags::Stored };
-        let results = measure(&Warehouse::open_existing(dir)?, &name, &tags, &policy, &scenarios).await?;
+        let results = measure(wh, &name, &tags, &policy, &scenarios).await?;
         let c = city(name, dir, tags, results, &scenarios)?;
         let unmapped = c.sources.iter().find(|s| s.0 == "unmapped").map(|s| s.2).unwrap_or(0.0);
         if unmapped > 100.0 * policy.max_unmapped_share {

@@ -278,7 +278,28 @@ pub async fn monthly(wh: &Warehouse, opts: &MonthlyOptions, out_dir: &Path) -> R
         .map_err(|e| Error::config(&tpl.origin, "template", e.to_string()))?;
     let index = dir.join("index.html");
     std::fs::write(&index, html).ctx(|| "writing index.html".into())?;
+    write_provenance(wh, &dir, &month, opts)?;
     Ok(Published { month, html: index, markdown: md, csvs, suppressed_cells })
+}
+
+/// `provenance.json`: the table versions the report read and the command that rebuilds it from
+/// them, so a published month can be reproduced table for table after later ingests.
+fn write_provenance(wh: &Warehouse, dir: &Path, month: &str, opts: &MonthlyOptions) -> Result<()> {
+    let m = wh.manifest()?;
+    let v = m.versions;
+    let doc = serde_json::json!({
+        "month": month,
+        "versions": { "calls": v.calls, "rejects": v.rejects, "eligibility": v.eligibility },
+        "policy": m.tag.as_ref().map(|t| t.policy_name.clone()),
+        "policy_sha256": m.tag.as_ref().map(|t| t.policy_sha256.clone()),
+        "rebuild": format!(
+            "callsift publish monthly --warehouse WAREHOUSE --month {month} --scenario {} --threshold {} --as-of {} --out OUT",
+            opts.scenario, opts.threshold, v.calls
+        ),
+        "generated_by": format!("callsift {}", env!("CARGO_PKG_VERSION")),
+    });
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::Format(e.to_string()))?;
+    std::fs::write(dir.join("provenance.json"), text).ctx(|| "writing provenance.json".into())
 }
 
 #[cfg(test)]

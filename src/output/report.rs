@@ -171,8 +171,8 @@ pub async fn run_on(wh: &Warehouse, report: &ReportSql, params: &[(String, Strin
     if wh.manifest()?.tag.is_none() && plans.iter().any(|p| reads_table(p, "eligibility")) {
         return Err(Error::Usage(format!(
             "warehouse {} is not tagged yet: run `callsift tag --warehouse {}` first (report `{}` reads the eligibility table)",
-            wh.dir.display(),
-            wh.dir.display(),
+            wh.display(),
+            wh.display(),
             report.name
         )));
     }

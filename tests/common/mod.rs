@@ -67,9 +67,10 @@ impl TempDir {
     }
 }
 
-/// Parse the manifest of a warehouse.
+/// What the latest snapshot of a warehouse holds (`callsift status`): ingests, tag, versions.
 pub fn manifest(warehouse: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(warehouse.join("manifest.json")).expect("manifest")).expect("json")
+    let r = callsift(&["status", "--warehouse", &warehouse.display().to_string()]).ok();
+    serde_json::from_str(&r.stdout).expect("status prints JSON")
 }
 
 /// Run SQL on a warehouse and return CSV text.
@@ -116,4 +117,20 @@ pub fn ingest_mini(t: &TempDir) -> String {
     ])
     .ok();
     wh
+}
+
+/// Run `callsift` with extra environment variables (object-store credentials, endpoints).
+pub fn callsift_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_callsift"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("CALLSIFT_HOME")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run callsift");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }

@@ -1,0 +1,206 @@
+//! The writes: an ingest's two append commits and a tag run's replace commit.
+//!
+//! - **ingest**: the rejects file is appended first, then the calls files in one commit that carries
+//!   the Delta transaction id `callsift-ingest-<blake3 of the input>` and the ingest's record. That
+//!   calls commit is the commit point: readers only see rejects of ingests `calls` vouches for, and
+//!   the transaction id makes a second ingest of the same bytes a no-op — also when two processes
+//!   race, since Delta refuses the second commit carrying an id a concurrent commit already set.
+//! - **tag**: one overwrite commit of `eligibility`, with the policy and the `calls` version in its
+//!   metadata.
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::prelude::SessionContext;
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake::kernel::{Action, Add, Transaction};
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::DeltaTable;
+use futures::TryStreamExt;
+use serde_json::json;
+
+use super::records::{IngestRecord, TagRecord, COMMIT_KEY};
+use super::tables::{delta_error, load, load_or_create, Table};
+use super::Warehouse;
+use crate::error::{Error, IoContext, Result};
+
+/// A data file written locally, to be added to a table.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    /// Path relative to the table root (`year=2024/month=3/part-….parquet`).
+    pub rel: String,
+    /// Where it is on local disk (inside the table folder for a local warehouse).
+    pub local: PathBuf,
+    pub rows: u64,
+    pub partition: Option<(i32, u32)>,
+}
+
+/// What an ingest commit did.
+#[derive(Debug)]
+pub enum IngestCommit {
+    Committed {
+        calls_version: i64,
+    },
+    /// This file's bytes were already committed (by an earlier run or a concurrent one).
+    AlreadyIngested {
+        ingest_id: String,
+    },
+}
+
+fn txn_id(blake3: &str) -> String {
+    format!("callsift-ingest-{blake3}")
+}
+
+impl Warehouse {
+    /// The ingest of these bytes, if one is committed in the latest `calls`.
+    pub async fn find_ingest(&self, blake3: &str) -> Result<Option<String>> {
+        let latest = load(&self.location, Table::Calls, None).await?;
+        let Some(t) = latest else { return Ok(None) };
+        let state = t.snapshot().map_err(|e| delta_error(&self.location, Table::Calls, e))?;
+        let v = state
+            .transaction_version(t.log_store().as_ref(), txn_id(blake3))
+            .await
+            .map_err(|e| delta_error(&self.location, Table::Calls, e))?;
+        if v.is_none() {
+            return Ok(None);
+        }
+        let commits = super::log::commits(&self.location, Table::Calls, &t).await?;
+        let id = super::log::ingests(&commits).into_iter().find(|r| r.blake3 == blake3).map(|r| r.ingest_id);
+        Ok(Some(id.unwrap_or_default()))
+    }
+
+    /// Commit one ingested file: its rejects, then its calls (the commit point).
+    pub async fn commit_ingest(
+        &self,
+        record: &IngestRecord,
+        calls: &[StagedFile],
+        rejects: &[StagedFile],
+    ) -> Result<IngestCommit> {
+        if let Some(ingest_id) = self.find_ingest(&record.blake3).await? {
+            return Ok(IngestCommit::AlreadyIngested { ingest_id });
+        }
+        if !rejects.is_empty() {
+            let t = load_or_create(&self.location, Table::Rejects).await?;
+            let meta = json!({"ingest_id": record.ingest_id, "file": record.file, "rows": record.rows_rejected});
+            append(&self.location, Table::Rejects, &t, rejects, HashMap::from([(COMMIT_KEY.to_string(), meta)]), None)
+                .await?;
+        }
+        let t = load_or_create(&self.location, Table::Calls).await?;
+        let mut rec = record.clone();
+        rec.files = calls.iter().map(|f| f.rel.clone()).collect();
+        let meta = HashMap::from([(COMMIT_KEY.to_string(), serde_json::to_value(&rec).map_err(format_err)?)]);
+        let txn = Transaction::new(txn_id(&record.blake3), 1);
+        match append(&self.location, Table::Calls, &t, calls, meta, Some(txn)).await {
+            Ok(v) => Ok(IngestCommit::Committed { calls_version: v }),
+            // A concurrent ingest of the same bytes won the race: Delta refused our commit.
+            Err(e) => match self.find_ingest(&record.blake3).await? {
+                Some(ingest_id) => Ok(IngestCommit::AlreadyIngested { ingest_id }),
+                None => Err(e),
+            },
+        }
+    }
+
+    /// Replace `eligibility` with the result of `sql` over this snapshot, in one commit.
+    pub async fn replace_eligibility(&self, ctx: &SessionContext, sql: &str, record: TagRecord) -> Result<u64> {
+        let table = load_or_create(&self.location, Table::Eligibility).await?;
+        let plan = ctx.sql(sql).await?.logical_plan().clone();
+        let meta = [(COMMIT_KEY.to_string(), serde_json::to_value(&record).map_err(format_err)?)];
+        let written = table
+            .write(Vec::new())
+            .with_input_plan(plan)
+            .with_session_state(Arc::new(ctx.state()))
+            .with_save_mode(SaveMode::Overwrite)
+            .with_writer_properties(crate::ingest::eligibility_writer_properties())
+            .with_commit_properties(CommitProperties::default().with_metadata(meta))
+            .await
+            .map_err(|e| delta_error(&self.location, Table::Eligibility, e))?;
+        added_rows(&written).await.map_err(|e| delta_error(&self.location, Table::Eligibility, e))
+    }
+}
+
+/// Rows the last commit of `t` added, from Delta's operation metrics.
+async fn added_rows(t: &DeltaTable) -> deltalake::DeltaResult<u64> {
+    let last: Vec<_> = t.history(Some(1)).try_collect().await?;
+    let metrics = last.first().and_then(|c| c.info.get("operationMetrics").cloned()).unwrap_or_default();
+    Ok(metrics.get("num_added_rows").and_then(|v| v.as_u64()).unwrap_or(0))
+}
+
+fn format_err(e: serde_json::Error) -> Error {
+    Error::Format(e.to_string())
+}
+
+/// Upload (for a remote warehouse) and add `files` to `t` in one append commit; the new version.
+async fn append(
+    loc: &super::Location,
+    table: Table,
+    t: &DeltaTable,
+    files: &[StagedFile],
+    metadata: HashMap<String, serde_json::Value>,
+    txn: Option<Transaction>,
+) -> Result<i64> {
+    if !loc.is_local() {
+        upload(t, files).await.map_err(|e| delta_error(loc, table, e))?;
+    }
+    let mut actions = Vec::with_capacity(files.len());
+    for f in files {
+        actions.push(Action::Add(add_action(f)?));
+    }
+    let mut props = CommitProperties::default().with_metadata(metadata);
+    if let Some(txn) = txn {
+        props = props.with_application_transaction(txn);
+    }
+    let state = t.snapshot().map_err(|e| delta_error(loc, table, e))?;
+    let op = DeltaOperation::Write {
+        mode: SaveMode::Append,
+        partition_by: (table == Table::Calls).then(|| vec!["year".into(), "month".into()]),
+        predicate: None,
+    };
+    let done = CommitBuilder::from(props)
+        .with_actions(actions)
+        .build(Some(state), t.log_store(), op)
+        .await
+        .map_err(|e| delta_error(loc, table, e))?;
+    Ok(done.version() as i64)
+}
+
+fn add_action(f: &StagedFile) -> Result<Add> {
+    let meta = std::fs::metadata(&f.local).ctx(|| format!("reading {}", f.local.display()))?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    let partition_values = match f.partition {
+        Some((y, m)) => {
+            HashMap::from([("year".to_string(), Some(y.to_string())), ("month".to_string(), Some(m.to_string()))])
+        }
+        None => HashMap::new(),
+    };
+    Ok(Add {
+        path: f.rel.clone(),
+        partition_values,
+        size: meta.len() as i64,
+        modification_time: modified,
+        data_change: true,
+        stats: Some(json!({ "numRecords": f.rows }).to_string()),
+        ..Default::default()
+    })
+}
+
+/// Copy locally written files to the table's object store, then remove the local copies.
+async fn upload(t: &DeltaTable, files: &[StagedFile]) -> deltalake::DeltaResult<()> {
+    use tokio::io::AsyncWriteExt;
+    let store = t.log_store().object_store(None);
+    for f in files {
+        let mut src = tokio::fs::File::open(&f.local)
+            .await
+            .map_err(|e| deltalake::DeltaTableError::Generic(format!("{}: {e}", f.local.display())))?;
+        let mut dst =
+            object_store::buffered::BufWriter::new(store.clone(), object_store::path::Path::from(f.rel.as_str()));
+        tokio::io::copy(&mut src, &mut dst).await.map_err(|e| deltalake::DeltaTableError::Generic(e.to_string()))?;
+        dst.shutdown().await.map_err(|e| deltalake::DeltaTableError::Generic(e.to_string()))?;
+        let _ = std::fs::remove_file(&f.local);
+    }
+    Ok(())
+}
