@@ -206,7 +206,7 @@ fn tag_refuses_when_unmapped_volume_is_too_high() {
         "{}",
         r.stderr
     );
-    assert!(!t.join("wh/eligibility").read_dir().unwrap().any(|e| e.is_ok()), "nothing written");
+    assert!(!t.join("wh/eligibility").exists(), "nothing written");
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn usage_and_config_errors_exit_2_runtime_errors_exit_1() {
         "{}",
         r.stderr
     );
-    assert!(walk(&t.join("wh/calls")).is_empty());
+    assert!(!t.join("wh").exists(), "a file that cannot be read leaves no trace");
 
     let wh = ingest_mini(&t);
     let r = callsift(&["report", "no_such_report", "--warehouse", &wh]);

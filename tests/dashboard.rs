@@ -154,7 +154,7 @@ pub(crate) fn check_dom(name: &str, dom: &str, expected_charts: usize) -> Result
 
 #[tokio::test]
 async fn every_dashboard_builds_and_renders_in_headless_chromium() {
-    let wh = Warehouse::open_existing(demo_warehouse()).unwrap();
+    let wh = Warehouse::open_existing(&demo_warehouse()).await.unwrap();
     let dir = artefact_dir();
     let mut built = Vec::new();
     for name in DASHBOARDS {
@@ -233,6 +233,7 @@ async fn params_override_defaults_and_bad_ones_are_refused() {
     callsift::cli::output::dashboard_build(
         "sizing",
         &wh_dir,
+        None,
         &[("scenario".into(), "narrowest".into())],
         &out,
         &mut line,
@@ -244,7 +245,7 @@ async fn params_override_defaults_and_bad_ones_are_refused() {
     assert!(html.contains("Eligibility waterfall: scenario narrowest"));
     assert!(html.contains("<span>scenario = narrowest</span>"));
 
-    let wh = Warehouse::open_existing(&wh_dir).unwrap();
+    let wh = Warehouse::open_existing(&wh_dir).await.unwrap();
     let e = dashboard::build(&wh, "sizing", &[("month".into(), "2024-06".into())], &out).await.unwrap_err();
     assert!(e.to_string().contains("no parameter `month`") && e.exit_code() == 2, "{e}");
     let e = dashboard::build(&wh, "sizing", &[("scenario".into(), "broad'; --".into())], &out).await.unwrap_err();
@@ -255,7 +256,7 @@ async fn params_override_defaults_and_bad_ones_are_refused() {
 
 #[tokio::test]
 async fn a_dashboard_file_selecting_addresses_is_refused() {
-    let wh = Warehouse::open_existing(demo_warehouse()).unwrap();
+    let wh = Warehouse::open_existing(&demo_warehouse()).await.unwrap();
     let t = TempDir::new();
     let file = t.write(
         "leaky.toml",

@@ -115,7 +115,7 @@ fn mini_sizing_staffing_and_officer_hours() {
 
     // Too little data for an evaluation: refused with the parameters named.
     let ctx_err = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let wh = callsift::warehouse::Warehouse::open_existing(&w).unwrap();
+        let wh = callsift::warehouse::Warehouse::open_existing(&w).await.unwrap();
         callsift::output::evaluate::evaluate(&wh, &[], 1, 10).await.unwrap_err().to_string()
     });
     assert!(ctx_err.contains("no calls in D1, D3") && ctx_err.contains("treated=D1,D3"), "{ctx_err}");
@@ -359,7 +359,7 @@ async fn demo_reports_and_evaluation() {
     assert!(!rows(&weekly)[0].iter().any(|c| c.contains("address")));
 
     // Difference-in-differences on the district x week panel: the program launched 2024-06-01 in D1 and D3.
-    let warehouse = callsift::warehouse::Warehouse::open_existing(&w).unwrap();
+    let warehouse = callsift::warehouse::Warehouse::open_existing(&w).await.unwrap();
     let est = callsift::output::evaluate::evaluate(&warehouse, &[], 1, 500).await.unwrap();
     let again = callsift::output::evaluate::evaluate(&warehouse, &[], 1, 500).await.unwrap();
     assert_eq!(est, again, "deterministic for a seed");

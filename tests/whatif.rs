@@ -48,7 +48,7 @@ async fn whatif_cube_publishes_no_small_cell_and_keeps_totals() {
     let d = demo();
     assert!(d.out.join("dashboards/whatif.html").is_file(), "demo did not write the what-if page");
     assert!(d.stdout.contains("what-if page:"), "{}", d.stdout);
-    let wh = Warehouse::open_existing(d.warehouse()).unwrap();
+    let wh = Warehouse::open_existing(&d.warehouse()).await.unwrap();
     let policy = Policy::load("sample_program").unwrap();
     let ctx = wh.session().await.unwrap();
     let c = cube::build_cube(&ctx, &policy).await.unwrap();

@@ -289,7 +289,8 @@ fn write_provenance(wh: &Warehouse, dir: &Path, month: &str, opts: &MonthlyOptio
     let v = m.versions;
     let doc = serde_json::json!({
         "month": month,
-        "versions": { "calls": v.calls, "rejects": v.rejects, "eligibility": v.eligibility },
+        // Rejects need no version: a snapshot reads those of the ingests in its `calls` version.
+        "versions": { "calls": v.calls, "eligibility": v.eligibility },
         "policy": m.tag.as_ref().map(|t| t.policy_name.clone()),
         "policy_sha256": m.tag.as_ref().map(|t| t.policy_sha256.clone()),
         "rebuild": format!(

@@ -47,6 +47,9 @@ pub enum IngestCommit {
     },
 }
 
+/// Commit attempts on fresh snapshots before an ingest gives up.
+const COMMIT_ATTEMPTS: usize = 5;
+
 fn txn_id(blake3: &str) -> String {
     format!("callsift-ingest-{blake3}")
 }
@@ -54,8 +57,14 @@ fn txn_id(blake3: &str) -> String {
 impl Warehouse {
     /// The ingest of these bytes, if one is committed in the latest `calls`.
     pub async fn find_ingest(&self, blake3: &str) -> Result<Option<String>> {
-        let latest = load(&self.location, Table::Calls, None).await?;
-        let Some(t) = latest else { return Ok(None) };
+        match load(&self.location, Table::Calls, None).await? {
+            Some(t) => self.ingest_in(&t, blake3).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The ingest of these bytes if the snapshot `t` of `calls` has committed one.
+    async fn ingest_in(&self, t: &DeltaTable, blake3: &str) -> Result<Option<String>> {
         let state = t.snapshot().map_err(|e| delta_error(&self.location, Table::Calls, e))?;
         let v = state
             .transaction_version(t.log_store().as_ref(), txn_id(blake3))
@@ -64,7 +73,7 @@ impl Warehouse {
         if v.is_none() {
             return Ok(None);
         }
-        let commits = super::log::commits(&self.location, Table::Calls, &t).await?;
+        let commits = super::log::commits(&self.location, Table::Calls, t).await?;
         let id = super::log::ingests(&commits).into_iter().find(|r| r.blake3 == blake3).map(|r| r.ingest_id);
         Ok(Some(id.unwrap_or_default()))
     }
@@ -80,24 +89,39 @@ impl Warehouse {
             return Ok(IngestCommit::AlreadyIngested { ingest_id });
         }
         if !rejects.is_empty() {
-            let t = load_or_create(&self.location, Table::Rejects).await?;
             let meta = json!({"ingest_id": record.ingest_id, "file": record.file, "rows": record.rows_rejected});
-            append(&self.location, Table::Rejects, &t, rejects, HashMap::from([(COMMIT_KEY.to_string(), meta)]), None)
-                .await?;
+            let meta = HashMap::from([(COMMIT_KEY.to_string(), meta)]);
+            for attempt in 1..=COMMIT_ATTEMPTS {
+                // Fresh snapshot each time: Delta retries plain append conflicts itself; this
+                // covers a table creation racing ours.
+                let t = load_or_create(&self.location, Table::Rejects).await?;
+                match append(&self.location, Table::Rejects, &t, rejects, meta.clone(), None).await {
+                    Ok(_) => break,
+                    Err(e) if attempt == COMMIT_ATTEMPTS => return Err(e),
+                    Err(_) => continue,
+                }
+            }
         }
-        let t = load_or_create(&self.location, Table::Calls).await?;
         let mut rec = record.clone();
         rec.files = calls.iter().map(|f| f.rel.clone()).collect();
         let meta = HashMap::from([(COMMIT_KEY.to_string(), serde_json::to_value(&rec).map_err(format_err)?)]);
-        let txn = Transaction::new(txn_id(&record.blake3), 1);
-        match append(&self.location, Table::Calls, &t, calls, meta, Some(txn)).await {
-            Ok(v) => Ok(IngestCommit::Committed { calls_version: v }),
-            // A concurrent ingest of the same bytes won the race: Delta refused our commit.
-            Err(e) => match self.find_ingest(&record.blake3).await? {
-                Some(ingest_id) => Ok(IngestCommit::AlreadyIngested { ingest_id }),
-                None => Err(e),
-            },
+        for attempt in 1..=COMMIT_ATTEMPTS {
+            // The idempotence check and the commit use one snapshot: any commit after it that
+            // carries the same transaction id makes Delta refuse ours.
+            let base = load_or_create(&self.location, Table::Calls).await?;
+            if let Some(ingest_id) = self.ingest_in(&base, &record.blake3).await? {
+                return Ok(IngestCommit::AlreadyIngested { ingest_id });
+            }
+            let txn = Transaction::new(txn_id(&record.blake3), 1);
+            match append(&self.location, Table::Calls, &base, calls, meta.clone(), Some(txn)).await {
+                Ok(v) => return Ok(IngestCommit::Committed { calls_version: v }),
+                Err(e) if attempt == COMMIT_ATTEMPTS => return Err(e),
+                // A concurrent ingest of the same bytes (found on the next pass) or a concurrent
+                // table creation: start again from the latest snapshot.
+                Err(_) => continue,
+            }
         }
+        unreachable!("the last attempt returns")
     }
 
     /// Replace `eligibility` with the result of `sql` over this snapshot, in one commit.
@@ -138,12 +162,12 @@ async fn append(
     metadata: HashMap<String, serde_json::Value>,
     txn: Option<Transaction>,
 ) -> Result<i64> {
-    if !loc.is_local() {
-        upload(t, files).await.map_err(|e| delta_error(loc, table, e))?;
-    }
     let mut actions = Vec::with_capacity(files.len());
     for f in files {
         actions.push(Action::Add(add_action(f)?));
+    }
+    if !loc.is_local() {
+        upload(t, files).await.map_err(|e| delta_error(loc, table, e))?;
     }
     let mut props = CommitProperties::default().with_metadata(metadata);
     if let Some(txn) = txn {

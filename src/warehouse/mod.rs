@@ -18,30 +18,32 @@ pub mod tables;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::datasource::MemTable;
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::prelude::{col, lit, SessionContext};
 use deltalake::DeltaTable;
 
 pub use location::Location;
 pub use records::{hex, sha256_hex, Commit, IngestRecord, Manifest, TagRecord, UnmappedType, Versions};
-use tables::{load, load_or_create, version_of, Table};
+use tables::{load, version_of, Table};
 
 use crate::error::{Error, Result};
 
 pub struct Warehouse {
     pub location: Location,
-    calls: DeltaTable,
-    rejects: DeltaTable,
+    /// `None` until the first ingest creates the table.
+    calls: Option<DeltaTable>,
+    rejects: Option<DeltaTable>,
     eligibility: Option<DeltaTable>,
     manifest: Manifest,
 }
 
 impl Warehouse {
-    /// Open for writing, creating the tables if there are none yet; the latest snapshot.
+    /// Open for writing: the latest snapshot, possibly of no tables yet (the first commit creates
+    /// them, so a file that fails to parse leaves no trace).
     pub async fn open(dir: &Path) -> Result<Warehouse> {
         let location = Location::parse(dir)?;
-        let calls = load_or_create(&location, Table::Calls).await?;
-        let rejects = load_or_create(&location, Table::Rejects).await?;
+        let calls = load(&location, Table::Calls, None).await?;
+        let rejects = load(&location, Table::Rejects, None).await?;
         let eligibility = load(&location, Table::Eligibility, None).await?;
         Self::assemble(location, calls, rejects, eligibility, None).await
     }
@@ -61,20 +63,23 @@ impl Warehouse {
                 location.display, location.display
             )));
         };
-        let rejects = load_or_create(&location, Table::Rejects).await?;
+        let rejects = load(&location, Table::Rejects, None).await?;
         let eligibility = load(&location, Table::Eligibility, None).await?;
-        Self::assemble(location, calls, rejects, eligibility, as_of).await
+        Self::assemble(location, Some(calls), rejects, eligibility, as_of).await
     }
 
     async fn assemble(
         location: Location,
-        calls: DeltaTable,
-        rejects: DeltaTable,
+        calls: Option<DeltaTable>,
+        rejects: Option<DeltaTable>,
         eligibility: Option<DeltaTable>,
         as_of: Option<i64>,
     ) -> Result<Warehouse> {
-        let ingests = log::ingests(&log::commits(&location, Table::Calls, &calls).await?);
-        let calls_version = version_of(&calls);
+        let ingests = match &calls {
+            Some(c) => log::ingests(&log::commits(&location, Table::Calls, c).await?),
+            None => Vec::new(),
+        };
+        let calls_version = calls.as_ref().map(version_of).unwrap_or(-1);
         let (tag, eligibility) = match eligibility {
             None => (None, None),
             Some(e) => {
@@ -94,7 +99,7 @@ impl Warehouse {
         };
         let versions = Versions {
             calls: calls_version,
-            rejects: version_of(&rejects),
+            rejects: rejects.as_ref().map(version_of).unwrap_or(-1),
             eligibility: eligibility.as_ref().map(version_of),
         };
         let manifest = Manifest { ingests, tag, versions };
@@ -143,39 +148,38 @@ impl Warehouse {
             t.update_datafusion_session(&state).map_err(|e| tables::delta_error(&self.location, Table::Calls, e))?;
             Ok::<_, Error>(t.table_provider().with_session(session.clone()))
         };
-        ctx.register_table("calls", provider(&self.calls)?.await.map_err(Error::DataFusion)?)?;
+        let empty = |schema| MemTable::try_new(schema, vec![vec![]]).map(|t| Arc::new(t) as Arc<dyn TableProvider>);
+        let calls = match &self.calls {
+            Some(c) => provider(c)?.await.map_err(Error::DataFusion)?,
+            None => empty(schema::call_table_schema())?,
+        };
+        ctx.register_table("calls", calls)?;
         // Rejects of ingests this snapshot committed only: a run killed between its rejects commit
         // and its calls commit leaves rejected rows no `calls` commit vouches for.
         let ids: Vec<_> = self.manifest.ingests.iter().map(|i| lit(i.ingest_id.clone())).collect();
-        let all_rejects = ctx.read_table(provider(&self.rejects)?.await.map_err(Error::DataFusion)?)?;
-        let rejects = if ids.is_empty() {
-            all_rejects.limit(0, Some(0))?
-        } else {
-            all_rejects.filter(col("ingest_id").in_list(ids, false))?
+        let rejects = match &self.rejects {
+            Some(r) if !ids.is_empty() => ctx
+                .read_table(provider(r)?.await.map_err(Error::DataFusion)?)?
+                .filter(col("ingest_id").in_list(ids, false))?
+                .into_view(),
+            _ => empty(schema::reject_schema())?,
         };
-        ctx.register_table("rejects", rejects.into_view())?;
-        match &self.eligibility {
-            Some(e) => ctx.register_table("eligibility", provider(e)?.await.map_err(Error::DataFusion)?)?,
-            None => ctx.register_table(
-                "eligibility",
-                Arc::new(MemTable::try_new(schema::eligibility_schema(), vec![vec![]])?),
-            )?,
+        ctx.register_table("rejects", rejects)?;
+        let eligibility = match &self.eligibility {
+            Some(e) => provider(e)?.await.map_err(Error::DataFusion)?,
+            None => empty(schema::eligibility_schema())?,
         };
+        ctx.register_table("eligibility", eligibility)?;
         Ok(())
     }
 
     /// Every commit of every table, oldest first per table.
     pub async fn history(&self) -> Result<Vec<Commit>> {
-        let mut out = log::history_rows(Table::Calls, &log::commits(&self.location, Table::Calls, &self.calls).await?);
-        out.extend(log::history_rows(
-            Table::Rejects,
-            &log::commits(&self.location, Table::Rejects, &self.rejects).await?,
-        ));
-        if let Some(e) = load(&self.location, Table::Eligibility, None).await? {
-            out.extend(log::history_rows(
-                Table::Eligibility,
-                &log::commits(&self.location, Table::Eligibility, &e).await?,
-            ));
+        let mut out = Vec::new();
+        for table in Table::ALL {
+            if let Some(t) = load(&self.location, table, None).await? {
+                out.extend(log::history_rows(table, &log::commits(&self.location, table, &t).await?));
+            }
         }
         out.sort_by_key(|c| (c.timestamp_ms, c.table.clone(), c.version));
         Ok(out)
