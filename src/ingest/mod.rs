@@ -37,7 +37,7 @@ use records::{Record, RecordReader};
 use writer::{WriteMsg, WriterThread};
 
 pub use records::{DEFAULT_MAX_RECORD_BYTES, MAX_MAX_RECORD_BYTES, MIN_MAX_RECORD_BYTES};
-pub use writer::{eligibility_writer_properties, writer_properties};
+pub use writer::writer_properties;
 
 /// Upper bound for `--batch-size` and a profile's `[merge] window` (calls held in memory).
 pub const MAX_BATCH_SIZE: usize = 1 << 20;

@@ -161,16 +161,6 @@ pub fn writer_properties() -> WriterProperties {
         .build()
 }
 
-/// The `eligibility` table (calls × scenarios rows, rewritten on every tag run): zstd(1), and
-/// row groups small enough that the writer's buffers stay within the memory budget.
-pub fn eligibility_writer_properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-        .set_max_row_group_row_count(Some(262_144))
-        .set_created_by(format!("callsift {}", env!("CARGO_PKG_VERSION")))
-        .build()
-}
-
 /// The writer thread: one batch in flight, so parsing and encoding overlap without queuing
 /// batches in memory.
 pub(crate) struct WriterThread {

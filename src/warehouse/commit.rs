@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add, Transaction};
@@ -134,12 +136,22 @@ impl Warehouse {
             .with_input_plan(plan)
             .with_session_state(Arc::new(ctx.state()))
             .with_save_mode(SaveMode::Overwrite)
-            .with_writer_properties(crate::ingest::eligibility_writer_properties())
+            .with_writer_properties(eligibility_writer_properties())
             .with_commit_properties(CommitProperties::default().with_metadata(meta))
             .await
             .map_err(|e| delta_error(&self.location, Table::Eligibility, e))?;
         added_rows(&written).await.map_err(|e| delta_error(&self.location, Table::Eligibility, e))
     }
+}
+
+/// The `eligibility` table (calls × scenarios rows, rewritten on every tag run): zstd(1), and
+/// row groups small enough that the writer's buffers stay within the memory budget.
+fn eligibility_writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(262_144))
+        .set_created_by(format!("callsift {}", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 /// Rows the last commit of `t` added, from Delta's operation metrics.
