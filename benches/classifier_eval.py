@@ -60,7 +60,12 @@ LABEL_FIX.update({"assist the public": "Assisting the Public", "medical": "Medic
 
 # profile -> city for grouping (profiles of the same city share a row group)
 PROFILE_CITY = {"new_orleans_cfs": "New Orleans", "dallas_active_calls_2018": "Dallas",
-                "dallas_active_calls_2021": "Dallas", "detroit_911_cfs": "Detroit"}
+                "dallas_active_calls_2021": "Dallas", "detroit_911_cfs": "Detroit",
+                "milwaukee_cfs": "Milwaukee", "montgomery_pa_911": "Montgomery PA",
+                "montgomery_md_dispatched": "Montgomery MD", "seattle_legacy_911": "Seattle",
+                "seattle_call_data": "Seattle", "sf_fire_cfs": "San Francisco", "lapd_cfs": "Los Angeles",
+                "cincinnati_cfs": "Cincinnati", "cincinnati_cfs_2014_2016": "Cincinnati",
+                "baltimore_cfs": "Baltimore", "callsift_sample": "callsift demo"}
 # profile -> real sample directory under tests/fixtures/real_cad
 PROFILE_SAMPLE = {"milwaukee_cfs": "milwaukee", "seattle_legacy_911": "seattle", "sf_fire_cfs": "sf_fire",
                   "montgomery_pa_911": "montgomery_pa", "lapd_cfs": "los_angeles",
@@ -160,12 +165,19 @@ def vera_label(cat, alt):
 
 
 def load_vera(path, holdout, include_holdout):
-    """Items: (set name, city, raw type, weight, label or None)."""
+    """Items: (set name, city, raw type, weight, label or None).  `path` is Vera's CallTypes.csv or the
+    repository's normalised copy tests/fixtures/vera/labels.csv (set,city,raw_type,count,label)."""
     items = []
     with open(path, newline="", encoding="utf-8-sig") as f:
         for r in csv.DictReader(f):
+            if "set" in r:      # normalised copy
+                city = r["city"].strip()
+                if city in holdout and not include_holdout:
+                    continue
+                items.append((r["set"], city, r["raw_type"], int(r["count"]), r["label"] or None))
+                continue
             city = r["City"].strip()
-            if city == holdout and not include_holdout:
+            if city in holdout and not include_holdout:
                 continue            # never read during tuning
             col = r["Column_name"].strip()
             items.append((f"Vera {city} / {col}", city, r["Field 1"], int(r["Count"]),
@@ -230,7 +242,7 @@ def load_crosswalk_items(profiles_dir, fixtures, holdout, include_holdout):
     for p in sorted(glob.glob(os.path.join(profiles_dir, "*.crosswalk.csv"))):
         prof = os.path.basename(p)[: -len(".crosswalk.csv")]
         city = PROFILE_CITY.get(prof, prof)
-        if city == holdout and not include_holdout:
+        if city in holdout and not include_holdout:
             continue
         rows = read_crosswalk(p)
         for raw, cat in rows:
@@ -263,7 +275,7 @@ def evaluate(rules, items, holdout=None):
                 s["agree"] += w
             else:
                 misses[name].append((w, raw, label, res.category, res.rule))
-            if res.rule and city != holdout:
+            if res.rule and city not in holdout:
                 pr = per_rule[res.rule]
                 pr[0] += 1; pr[2] += w
                 if res.category == label:
@@ -276,26 +288,93 @@ def pct(a, b):
 
 
 def print_table(stats, holdout):
+    holdout = holdout or set()
     print("| set | types | volume | categorised % (all volume) | categorised % (labelled volume) | agree % (of labelled) | precision % (labelled & categorised) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, s in stats.items():
-        tag = " **(held out)**" if s["city"] == holdout else ""
+        tag = " **(held out)**" if s["city"] in holdout else ""
         print(f"| {name}{tag} | {s['types']} | {s['volume']:,} | {pct(s['categorised'], s['volume'])} | "
               f"{pct(s['lab_categorised'], s['labelled'])} | {pct(s['agree'], s['labelled'])} | {pct(s['agree'], s['lab_categorised'])} |")
+
+
+def confidence(t):
+    """Documented method: mean of smoothed type-level precision and call-volume precision."""
+    types, correct_types, vol, correct_vol = t
+    return round(((correct_types + 1.2) / (types + 2) + (correct_vol / vol if vol else 0.0)) / 2, 2)
+
+
+def write_confidence(path, per_rule):
+    """Rewrite the confidence column of the rules file from per-rule statistics (other columns untouched).
+    A rule that matched no labelled type keeps its confidence."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    ci = rows[0].index("confidence")
+    changed = 0
+    for row in rows[1:]:
+        if row[1] == "category" and row[0] in per_rule:
+            c = f"{confidence(per_rule[row[0]]):g}"
+            if row[ci] != c:
+                row[ci] = c
+                changed += 1
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    return changed
+
+
+def real_cad_vocabulary(rules, real_cad, profiles_dir, holdout, include_holdout):
+    """Out-of-sample coverage: every real CAD sample with a profile, its initial-type column's values
+    weighted by row count; share categorised (no labels needed) and agreement with the profile's
+    crosswalk (labels written by earlier engineers, not by the city)."""
+    out = []
+    for prof, sub in sorted(PROFILE_SAMPLE.items()):
+        city = PROFILE_CITY.get(prof, prof)
+        if city in holdout and not include_holdout:
+            continue
+        counts = sample_counts(prof, real_cad)
+        if not counts:
+            continue
+        lab = {crosswalk_key(raw): cat for raw, cat in read_crosswalk(os.path.join(profiles_dir, prof + ".crosswalk.csv"))}
+        t = collections.Counter()
+        unmapped = collections.Counter()
+        for raw, n in counts.items():
+            res = classify(rules, raw)
+            t["rows"] += n; t["types"] += 1
+            if res.category:
+                t["categorised"] += n
+            else:
+                unmapped[raw] += n
+            label = lab.get(crosswalk_key(raw))
+            if label:
+                t["labelled"] += n
+                if res.category == label:
+                    t["agree"] += n
+        out.append((prof, city, t, unmapped))
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rules", default=os.path.join(ROOT, "profiles", "classifier_rules.csv"))
     ap.add_argument("--profiles", default=os.path.join(ROOT, "profiles"))
-    ap.add_argument("--vera", default=os.environ.get("VERA_CALLTYPES", os.path.join(ROOT, "..", "shared", "vera", "CallTypes.csv")))
+    default_vera = os.path.join(ROOT, "..", "shared", "vera", "CallTypes.csv")
+    if not os.path.exists(default_vera):
+        default_vera = os.path.join(ROOT, "tests", "fixtures", "vera", "labels.csv")   # same rows, normalised
+    ap.add_argument("--vera", default=os.environ.get("VERA_CALLTYPES", default_vera))
     ap.add_argument("--fixtures", default=os.path.join(ROOT, "tests", "fixtures", "real_cad"))
-    ap.add_argument("--holdout", default="Detroit")
-    ap.add_argument("--tune", action="store_true", help="tuning mode: the held-out city is never read")
+    ap.add_argument("--real-cad", help="directory of fuller real CAD samples (same layout as --fixtures) for the "
+                                       "out-of-sample vocabulary table; default: --fixtures")
+    ap.add_argument("--holdout", default="Detroit",
+                    help="comma-separated held-out cities (Vera city or profile city, e.g. Detroit,Milwaukee)")
+    ap.add_argument("--tune", action="store_true", help="tuning mode: the held-out cities are never read")
     ap.add_argument("--misses", type=int, default=0, help="show the N largest disagreements per set (tuning sets only)")
     ap.add_argument("--rule-stats", action="store_true", help="per-rule precision on the tuning sets")
+    ap.add_argument("--write-confidence", action="store_true",
+                    help="rewrite the rules file's confidence column from the per-rule statistics (tuning sets "
+                         "only with --tune)")
+    ap.add_argument("--unmapped", type=int, default=0, help="show the N largest uncategorised types per real CAD sample")
     ap.add_argument("--classify", nargs="+", help="classify the given call types and exit")
     a = ap.parse_args()
+    holdout = {h.strip() for h in a.holdout.split(",") if h.strip()}
 
     rules = load_rules(a.rules)
     if a.classify:
@@ -309,18 +388,19 @@ def main():
     include = not a.tune
     items = []
     if os.path.exists(a.vera):
-        items += load_vera(a.vera, a.holdout, include)
+        items += load_vera(a.vera, holdout, include)
     else:
-        print(f"(Vera CallTypes.csv not found at {a.vera}; crosswalk sets only)", file=sys.stderr)
-    items += load_crosswalk_items(a.profiles, a.fixtures, a.holdout, include)
+        print(f"(Vera labels not found at {a.vera}; crosswalk sets only)", file=sys.stderr)
+    items += load_crosswalk_items(a.profiles, a.fixtures, holdout, include)
 
-    # per-rule statistics leave the held-out city out while tuning, and use every set otherwise
-    stats, misses, per_rule = evaluate(rules, items, a.holdout if a.tune else None)
+    # per-rule statistics leave the held-out cities out while tuning, and use every set otherwise
+    stats, misses, per_rule = evaluate(rules, items, holdout if a.tune else set())
     print(f"rules: {a.rules} ({sum(r.kind == 'category' for r in rules)} category, "
           f"{sum(r.kind == 'modifier' for r in rules)} modifier)")
-    print("mode: " + ("TUNING (held-out city %s not read)" % a.holdout if a.tune else "FINAL (held-out city %s included)" % a.holdout))
+    hs = ", ".join(sorted(holdout)) or "none"
+    print("mode: " + (f"TUNING (held-out cities not read: {hs})" if a.tune else f"FINAL (held-out cities included: {hs})"))
     print()
-    print_table(stats, a.holdout)
+    print_table(stats, holdout)
 
     # per-city roll-up of the Vera sets (human labels, call-volume weighted)
     roll = collections.OrderedDict()
@@ -329,35 +409,60 @@ def main():
             k = s["city"] + (" (Call (911) Problem)" if s["city"] == "Dallas" and "Call (911)" in name else
                              " (offence columns)" if s["city"] == "Dallas" else "")
             t = roll.setdefault(k, collections.Counter())
+            t["city"] = s["city"]
             for f in ("volume", "categorised", "labelled", "agree", "lab_categorised"):
                 t[f] += s[f]
     print("\nVera human labels, per city (call-volume weighted):\n")
     print("| city | volume | labelled volume | categorised % (all) | categorised % (labelled) | agree % (of labelled) |")
     print("|---|---:|---:|---:|---:|---:|")
     for k, t in roll.items():
-        tag = " **(held out)**" if k.startswith(a.holdout) else ""
+        tag = " **(held out)**" if t["city"] in holdout else ""
         print(f"| {k}{tag} | {t['volume']:,} | {t['labelled']:,} | {pct(t['categorised'], t['volume'])} | "
               f"{pct(t['lab_categorised'], t['labelled'])} | {pct(t['agree'], t['labelled'])} |")
 
+    vocab = real_cad_vocabulary(rules, a.real_cad or a.fixtures, a.profiles, holdout, include)
+    print(f"\nReal CAD samples ({a.real_cad or a.fixtures}), initial-type column weighted by rows; "
+          "agreement is with the profile's crosswalk (written by earlier engineers, not by the city):\n")
+    print("| profile | types | rows | categorised % | rows with a crosswalk label | agree % (of labelled) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    tot = collections.Counter()
+    for prof, city, t, unmapped in vocab:
+        tag = " **(held out)**" if city in holdout else ""
+        print(f"| {prof}{tag} | {t['types']} | {t['rows']:,} | {pct(t['categorised'], t['rows'])} | "
+              f"{t['labelled']:,} | {pct(t['agree'], t['labelled'])} |")
+        tot.update(t)
+    print(f"| **all samples** | {tot['types']} | {tot['rows']:,} | {pct(tot['categorised'], tot['rows'])} | "
+          f"{tot['labelled']:,} | {pct(tot['agree'], tot['labelled'])} |")
+    if a.unmapped:
+        for prof, city, t, unmapped in vocab:
+            if city in holdout and a.tune:
+                continue
+            print(f"\n## uncategorised: {prof}")
+            for raw, n in unmapped.most_common(a.unmapped):
+                print(f"  {n:>8}  {raw!r}")
+
     if a.misses:
         for name, m in misses.items():
-            if stats[name]["city"] == a.holdout:
+            if stats[name]["city"] in holdout:
                 continue
             print(f"\n## misses: {name}")
             for w, raw, label, got, rule in sorted(m, key=lambda x: -x[0])[: a.misses]:
                 print(f"  {w:>8}  {raw!r:48} label={label:38} got={got} ({rule})")
     if a.rule_stats:
-        print("\n| rule | types | type precision | volume precision | confidence in file |")
-        print("|---|---:|---:|---:|---:|")
+        print("\n| rule | types | type precision | volume precision | confidence in file | method |")
+        print("|---|---:|---:|---:|---:|---:|")
         conf = {r.name: r.confidence for r in rules}
         for r in rules:
             if r.kind != "category":
                 continue
             t = per_rule.get(r.name)
             if not t:
-                print(f"| {r.name} | 0 | | | {conf[r.name]} |")
+                print(f"| {r.name} | 0 | | | {conf[r.name]} | |")
                 continue
-            print(f"| {r.name} | {t[0]} | {pct(t[1], t[0])} | {pct(t[3], t[2])} | {conf[r.name]} |")
+            print(f"| {r.name} | {t[0]} | {pct(t[1], t[0])} | {pct(t[3], t[2])} | {conf[r.name]} | {confidence(t)} |")
+    if a.write_confidence:
+        n = write_confidence(a.rules, per_rule)
+        print(f"\nconfidence rewritten for {n} rule(s) in {a.rules}", file=sys.stderr)
 
 
 if __name__ == "__main__":

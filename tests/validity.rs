@@ -53,14 +53,12 @@ fn classifier_on_a_city_it_never_saw() {
 fn shipped_classifier_against_human_labels() {
     let shipped = Classifier::load_default().unwrap();
     let s = score(&shipped);
-    let agree = |c: &str| pct(s[c][3], s[c][2]);
-    // Tuned on New Orleans and Dallas; Detroit's figure is in-sample for the shipped rules.
-    assert!(agree("New Orleans") >= 97.0, "{}", agree("New Orleans"));
-    assert!(agree("Dallas") >= 98.5, "{}", agree("Dallas"));
-    assert!(agree("Detroit") >= 92.0, "{}", agree("Detroit"));
-    for city in ["New Orleans", "Dallas"] {
-        assert!(pct(s[city][1], s[city][0]) >= 99.5, "{city} categorised");
-    }
+    let fig = |c: &str| (pct(s[c][3], s[c][2]), pct(s[c][1], s[c][0]));
+    // In-sample for all three cities: the shipped rules were written and tuned after reading every
+    // Vera label (Detroit's included). (agreement with the person's category, share categorised)
+    assert_eq!(fig("New Orleans"), (97.4, 100.0));
+    assert_eq!(fig("Dallas"), (99.0, 99.9));
+    assert_eq!(fig("Detroit"), (92.3, 99.6));
 }
 
 #[test]
