@@ -196,3 +196,78 @@ fn the_demo_warehouse_reads_in_python_deltalake() {
     let expect = format!("{} {} {}", n.lines().nth(1).unwrap(), e.lines().nth(1).unwrap(), y.lines().nth(1).unwrap());
     assert_eq!(got, expect);
 }
+
+#[test]
+fn ingest_during_tag_is_safe_and_reports_say_when_eligibility_is_behind() {
+    let t = TempDir::new();
+    let wh = t.s("wh");
+    let big = t.s("big.csv");
+    callsift(&["sample", "--rows", "40000", "--seed", "5", "--out", &big]).ok();
+    callsift(&["ingest", "--quiet", "--profile", "callsift_sample", "--warehouse", &wh, &big]).ok();
+    let tag = Command::new(env!("CARGO_BIN_EXE_callsift"))
+        .args(["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let extra = mini_copy(&t, "extra.csv", "27-00000");
+    callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, &extra]).ok();
+    let out = tag.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m = manifest(&t.join("wh"));
+    let tagged = m["tag"]["calls_version"].as_i64().unwrap();
+    let latest = m["versions"]["calls"].as_i64().unwrap();
+    assert_eq!(latest, 2);
+    // Eligibility covers exactly the calls of the version the tag read, once per scenario.
+    let covered: u64 = m["ingests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["calls_version"].as_i64().unwrap() <= tagged)
+        .map(|i| i["calls_kept"].as_u64().unwrap())
+        .sum();
+    let scenarios = m["tag"]["scenarios"].as_array().unwrap().len() as u64;
+    assert_eq!(
+        sql_csv(&t.join("wh"), "SELECT count(*) AS n FROM eligibility"),
+        format!("n\n{}\n", covered * scenarios)
+    );
+    let r = callsift(&["report", "sizing", "--warehouse", &wh, "--format", "csv"]).ok();
+    assert_eq!(
+        r.stderr.contains("warning: eligibility was tagged against calls version"),
+        tagged < latest,
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn killed_tag_leaves_the_previous_eligibility_readable() {
+    let t = TempDir::new();
+    let wh = t.s("wh");
+    let big = t.s("big.csv");
+    callsift(&["sample", "--rows", "60000", "--seed", "9", "--out", &big]).ok();
+    callsift(&["ingest", "--quiet", "--profile", "callsift_sample", "--warehouse", &wh, &big]).ok();
+    callsift(&["tag", "--warehouse", &wh, "--allow-unmapped"]).ok();
+    let calls: u64 = sql_csv(&t.join("wh"), "SELECT count(*) AS n FROM calls").lines().nth(1).unwrap().parse().unwrap();
+    for delay_ms in [100u64, 300, 700, 1200] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_callsift"))
+            .args(["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"])
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whichever tag committed last is what readers see, complete: calls × its scenarios.
+        let m = manifest(&t.join("wh"));
+        let scenarios = m["tag"]["scenarios"].as_array().unwrap().len() as u64;
+        assert_eq!(
+            sql_csv(&t.join("wh"), "SELECT count(*) AS n FROM eligibility"),
+            format!("n\n{}\n", calls * scenarios),
+            "killed after {delay_ms} ms"
+        );
+    }
+}

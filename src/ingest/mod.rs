@@ -291,13 +291,15 @@ async fn count_duplicate_ids(files: &[StagedFile]) -> Result<u64> {
 
 /// Idempotence: the same bytes twice change nothing. A regular file is hashed up front (BLAKE3 runs
 /// at several GB/s), so a repeat is skipped before parsing; a pipe is hashed while it is parsed.
-async fn already_ingested(wh: &Warehouse, path: &Path) -> Result<Option<IngestOutcome>> {
+/// The digest, or the outcome when these bytes are already committed.
+async fn already_ingested(wh: &Warehouse, path: &Path) -> Result<std::result::Result<String, IngestOutcome>> {
     let digest = reader::file_blake3(path)?;
-    Ok(wh.find_ingest(&digest).await?.map(|ingest_id| IngestOutcome::AlreadyIngested {
-        file: path.display().to_string(),
-        blake3: digest,
-        ingest_id,
-    }))
+    Ok(match wh.find_ingest(&digest).await? {
+        Some(ingest_id) => {
+            Err(IngestOutcome::AlreadyIngested { file: path.display().to_string(), blake3: digest, ingest_id })
+        }
+        None => Ok(digest),
+    })
 }
 
 /// Batches handed to the writer thread.
@@ -373,15 +375,18 @@ async fn stage_file(
         return Err(Error::Input { file: path.to_path_buf(), message: "is a directory, not a CSV file".into() });
     }
     // Only a regular file can be hashed up front (a pipe or `/dev/zero` is read once, while parsing).
-    if meta.is_file() {
-        if let Some(done) = already_ingested(wh, path).await? {
-            return Ok(Err(done));
+    let known_digest = if meta.is_file() {
+        match already_ingested(wh, path).await? {
+            Ok(digest) => Some(digest),
+            Err(done) => return Ok(Err(done)),
         }
-    }
+    } else {
+        None
+    };
     let file = std::fs::File::open(path)
         .map_err(|e| Error::Input { file: path.to_path_buf(), message: format!("cannot open: {e}") })?;
     let bytes_read = Arc::new(AtomicU64::new(0));
-    let hashing = HashingReader::new(file, bytes_read.clone());
+    let hashing = HashingReader::new(file, bytes_read.clone(), known_digest.is_none());
     let mut rdr = RecordReader::new(hashing, profile.delimiter, opts.max_record_bytes);
     let header = read_header(&mut rdr, path)?;
     let ingest_id = new_ingest_id();
@@ -405,7 +410,7 @@ async fn stage_file(
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    let digest = digest?;
+    let digest = known_digest.map_or(digest, Ok)?;
     p.counts.rows_rejected = p.rejects.total;
     reconcile(path, &p.counts, written.call_rows, written.reject_rows)?;
     let maybe_duplicates = p.seen.maybe_duplicates();

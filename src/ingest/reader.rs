@@ -9,26 +9,31 @@ use std::sync::Arc;
 use super::records::{Record, RecordReader};
 use crate::error::{Error, IoContext, Result};
 
-/// Counts and hashes bytes as the CSV reader pulls them, so the file is read once.
+/// Counts bytes as the CSV reader pulls them and, for input that cannot be hashed up front (a
+/// pipe), hashes them too, so such input is read once.
 pub(crate) struct HashingReader<R> {
     inner: R,
-    hasher: blake3::Hasher,
+    hasher: Option<blake3::Hasher>,
     bytes: Arc<AtomicU64>,
 }
 
 impl<R> HashingReader<R> {
-    pub fn new(inner: R, bytes: Arc<AtomicU64>) -> Self {
-        HashingReader { inner, hasher: blake3::Hasher::new(), bytes }
+    /// `hash`: false when the digest is already known (a regular file, hashed before parsing).
+    pub fn new(inner: R, bytes: Arc<AtomicU64>, hash: bool) -> Self {
+        HashingReader { inner, hasher: hash.then(blake3::Hasher::new), bytes }
     }
+    /// The digest of what was read (empty when not hashing).
     pub fn digest(self) -> String {
-        self.hasher.finalize().to_hex().to_string()
+        self.hasher.map(|h| h.finalize().to_hex().to_string()).unwrap_or_default()
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
