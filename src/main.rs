@@ -12,7 +12,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(callsift::cli::run(cli)) {
+    let result = runtime.block_on(callsift::cli::run(cli));
+    // CALLSIFT_TRACE=1: the process's peak RSS as its last word (benches/ingest.rs reads it).
+    callsift::ingest::trace_memory("exit");
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -10,6 +10,7 @@ mod publish;
 mod real_cad;
 mod reports;
 mod s3;
+mod sample_profiles;
 mod security;
 mod tools;
 mod validity;

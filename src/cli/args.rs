@@ -92,6 +92,10 @@ pub enum Command {
     },
     /// Generate a synthetic CAD export (deterministic for a seed).
     Sample {
+        /// Write the export in this profile's layout (built-in name or .toml path): its columns,
+        /// time format, codes and call types. Default: callsift's own export.
+        #[arg(long)]
+        profile: Option<String>,
         #[arg(long, default_value_t = 50_000)]
         rows: usize,
         #[arg(long, default_value_t = 42)]

@@ -32,7 +32,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Sql { query, warehouse, format, out: path, as_of } => {
             query::sql(&query, &warehouse, as_of, format, path.as_deref(), &mut out).await
         }
-        Command::Sample { rows, seed, out: path } => pipeline::sample(rows, seed, &path, &mut out),
+        Command::Sample { profile, rows, seed, out: path } => {
+            pipeline::sample(profile.as_deref(), rows, seed, &path, &mut out)
+        }
         Command::Explain { call_id, warehouse, policy, as_of } => {
             query::explain(&call_id, &warehouse, as_of, policy.as_deref(), &mut out).await
         }

@@ -162,21 +162,29 @@ pub async fn tag(policy: &str, warehouse: &Path, opts: &TagOptions, out: &mut dy
     Ok(s)
 }
 
-pub fn sample(rows: usize, seed: u64, out_path: &Path, out: &mut dyn Write) -> Result<()> {
+/// `callsift sample`: the callsift export, or with `profile` the same calls in that profile's layout.
+pub fn sample(profile: Option<&str>, rows: usize, seed: u64, out_path: &Path, out: &mut dyn Write) -> Result<()> {
+    // Loaded first: an unknown profile is a usage error and leaves no file behind.
+    let profile = profile.map(Profile::load).transpose()?;
     if let Some(parent) = out_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).ctx(|| format!("creating {}", parent.display()))?;
     }
     let f = std::fs::File::create(out_path).ctx(|| format!("creating {}", out_path.display()))?;
     let spec = crate::sample::SampleSpec { rows, seed, ..Default::default() };
-    let stats = crate::sample::write_sample(&spec, std::io::BufWriter::with_capacity(1 << 20, f))
-        .ctx(|| format!("writing {}", out_path.display()))?;
+    let w = std::io::BufWriter::with_capacity(1 << 20, f);
+    let stats = match &profile {
+        None => crate::sample::write_sample(&spec, w),
+        Some(p) => crate::sample::write_profile_sample(&spec, p, w),
+    }
+    .ctx(|| format!("writing {}", out_path.display()))?;
     writeln!(
         out,
-        "wrote {} rows ({} incidents, {} extra unit rows, {} malformed) to {}",
+        "wrote {} rows ({} incidents, {} extra unit rows, {} malformed){} to {}",
         thousands_u(stats.rows as u64),
         thousands_u(stats.incidents as u64),
         thousands_u(stats.unit_rows as u64),
         thousands_u(stats.malformed as u64),
+        profile.as_ref().map(|p| format!(" in the {} layout", p.name)).unwrap_or_default(),
         out_path.display()
     )
     .ctx(out_err)

@@ -120,7 +120,7 @@ pub(super) struct Gen {
     seq: u32,
 }
 
-fn title_case(s: &str) -> String {
+pub(super) fn title_case(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut start = true;
     for ch in s.chars() {

@@ -17,6 +17,7 @@
 
 mod call_types;
 mod gen;
+mod layout;
 mod out;
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use std::io;
 
 use gen::{Gen, UnitRow};
+pub use layout::write_profile_sample;
 use out::Out;
 use time::{days_from_epoch, DAY};
 use vocab::DOW_W;
@@ -89,6 +91,30 @@ pub const HEADER: [&str; 15] = [
 /// The only error besides I/O is a broken build: the built-in call-type table does not parse
 /// (an `io::Error` of kind `Other` wrapping [`crate::Error::Asset`]).
 pub fn write_sample<W: io::Write>(spec: &SampleSpec, out: W) -> io::Result<SampleStats> {
+    let mut o = Out::new(out, spec.rows)?;
+    generate(spec, &mut o)?;
+    o.finish()
+}
+
+/// Where generated unit rows go: the callsift export ([`Out`]) or a profile's layout (`layout.rs`).
+/// The generator's draws never depend on the sink, so every sink sees the same calls for a seed.
+trait Sink {
+    fn write(&mut self, row: &UnitRow) -> io::Result<()>;
+    /// The row budget is spent.
+    fn done(&self) -> bool;
+    /// Output rows an incident of `unit_rows` rows becomes (1 in a one-row-per-call layout): the
+    /// day plan counts output rows, so it must know.
+    fn rows_of(&self, unit_rows: usize) -> usize {
+        unit_rows
+    }
+    /// Output rows per incident expected before any are generated (the plan's prior).
+    fn prior_rows_per_incident(&self) -> f64 {
+        1.36
+    }
+}
+
+/// Plan the days, generate incidents and interleave their unit rows into `o` until it is done.
+fn generate<S: Sink>(spec: &SampleSpec, o: &mut S) -> io::Result<()> {
     let table = call_types::table().map_err(io::Error::other)?;
     let months = spec.months.max(1);
     let end = spec.start + Months::new(months);
@@ -101,7 +127,7 @@ pub fn write_sample<W: io::Write>(spec: &SampleSpec, out: W) -> io::Result<Sampl
         suffix[i] = suffix[i + 1] + day_w[i];
     }
 
-    let mut o = Out::new(out, spec.rows)?;
+    let prior = o.prior_rows_per_incident();
     // Unit rows wait for 0-5 further incidents before being written (interleaving).
     let mut pending: Vec<(usize, UnitRow)> = Vec::new();
     let mut planned_rows = 0usize; // rows generated so far (written + pending)
@@ -111,7 +137,7 @@ pub fn write_sample<W: io::Write>(spec: &SampleSpec, out: W) -> io::Result<Sampl
     let mut day = 0usize;
     while !o.done() {
         // Self-correcting plan: incidents still needed / weight of the remaining days.
-        let mean = (planned_rows as f64 + 1.36 * 500.0) / (generated as f64 + 500.0);
+        let mean = (planned_rows as f64 + prior * 500.0) / (generated as f64 + 500.0);
         let remaining_rows = spec.rows.saturating_sub(planned_rows) as f64;
         let remaining_incidents = remaining_rows / mean;
         let count = if day + 1 >= n_days {
@@ -133,7 +159,7 @@ pub fn write_sample<W: io::Write>(spec: &SampleSpec, out: W) -> io::Result<Sampl
             }
             let rows = gen.incident(day_start + s as i64, p_malformed);
             generated += 1;
-            planned_rows += rows.len();
+            planned_rows += o.rows_of(rows.len());
             let mut delay = 0;
             for (k, r) in rows.into_iter().enumerate() {
                 if k == 0 {
@@ -160,7 +186,7 @@ pub fn write_sample<W: io::Write>(spec: &SampleSpec, out: W) -> io::Result<Sampl
             }
         }
     }
-    o.finish()
+    Ok(())
 }
 
 /// Relative call volume of each day: day of week x mild seasonality (summer high).

@@ -4,7 +4,7 @@ use std::io;
 
 use super::gen::{Malformed, UnitRow};
 use super::time::fmt_time;
-use super::{SampleStats, HEADER};
+use super::{SampleStats, Sink, HEADER};
 
 /// Writes rows until `target` rows are written; later rows are dropped.
 pub(super) struct Out<W: io::Write> {
@@ -27,13 +27,15 @@ impl<W: io::Write> Out<W> {
         self.wtr.flush()?;
         Ok(self.stats)
     }
+}
 
-    pub fn done(&self) -> bool {
+impl<W: io::Write> Sink for Out<W> {
+    fn done(&self) -> bool {
         self.stats.rows >= self.target
     }
 
     /// Write one row (nothing once `target` rows are written).
-    pub fn write(&mut self, row: &UnitRow) -> io::Result<()> {
+    fn write(&mut self, row: &UnitRow) -> io::Result<()> {
         if self.done() {
             return Ok(());
         }

@@ -66,6 +66,12 @@ impl<T: Clone> ValueMap<T> {
         self.exact.is_empty() && self.prefixes.is_empty()
     }
 
+    /// Every listed (normalised key, value), exact keys and prefixes alike, in no particular order
+    /// (`callsift sample --profile` inverts the map to write raw codes).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.exact.iter().map(|(k, v)| (k.as_str(), v)).chain(self.prefixes.iter().map(|(k, v)| (k.as_str(), v)))
+    }
+
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.exact.values().chain(self.prefixes.iter().map(|(_, v)| v))
     }
