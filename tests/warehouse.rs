@@ -11,14 +11,19 @@ fn mini_copy(t: &TempDir, name: &str, prefix: &str) -> String {
     t.write(name, &text).display().to_string()
 }
 
-fn spawn_ingest(wh: &str, file: &str) -> std::process::Child {
+/// Start `callsift ARGS` in the background, its output captured.
+fn spawn(args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_callsift"))
-        .args(["ingest", "--quiet", "--profile", "callsift_sample", "--warehouse", wh, file])
+        .args(args)
         .current_dir(root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+fn spawn_ingest(wh: &str, file: &str) -> std::process::Child {
+    spawn(&["ingest", "--quiet", "--profile", "callsift_sample", "--warehouse", wh, file])
 }
 
 fn calls(wh: &std::path::Path) -> String {
@@ -204,13 +209,7 @@ fn ingest_during_tag_is_safe_and_reports_say_when_eligibility_is_behind() {
     let big = t.s("big.csv");
     callsift(&["sample", "--rows", "40000", "--seed", "5", "--out", &big]).ok();
     callsift(&["ingest", "--quiet", "--profile", "callsift_sample", "--warehouse", &wh, &big]).ok();
-    let tag = Command::new(env!("CARGO_BIN_EXE_callsift"))
-        .args(["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"])
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let tag = spawn(&["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"]);
     let extra = mini_copy(&t, "extra.csv", "27-00000");
     callsift(&["ingest", "--profile", "callsift_sample", "--warehouse", &wh, &extra]).ok();
     let out = tag.wait_with_output().unwrap();
@@ -251,13 +250,7 @@ fn killed_tag_leaves_the_previous_eligibility_readable() {
     callsift(&["tag", "--warehouse", &wh, "--allow-unmapped"]).ok();
     let calls: u64 = sql_csv(&t.join("wh"), "SELECT count(*) AS n FROM calls").lines().nth(1).unwrap().parse().unwrap();
     for delay_ms in [100u64, 300, 700, 1200] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_callsift"))
-            .args(["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"])
-            .current_dir(root())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(&["tag", "--warehouse", &wh, "--scenarios", "all", "--allow-unmapped"]);
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = child.kill();
         let _ = child.wait();

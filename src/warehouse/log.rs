@@ -27,28 +27,26 @@ fn record<T: DeserializeOwned>(info: &CommitInfo) -> Option<T> {
     info.info.get(COMMIT_KEY).and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
-/// The ingests committed to `calls` up to its loaded version, in commit order.
-pub fn ingests(commits: &[(i64, CommitInfo)]) -> Vec<IngestRecord> {
+/// The records of type `T` in `commits`, each stamped with the version of its commit.
+fn versioned<T: DeserializeOwned>(commits: &[(i64, CommitInfo)], stamp: impl Fn(&mut T, i64)) -> Vec<T> {
     commits
         .iter()
         .filter_map(|(v, c)| {
-            let mut r: IngestRecord = record(c)?;
-            r.calls_version = Some(*v);
+            let mut r: T = record(c)?;
+            stamp(&mut r, *v);
             Some(r)
         })
         .collect()
 }
 
+/// The ingests committed to `calls` up to its loaded version, in commit order.
+pub fn ingests(commits: &[(i64, CommitInfo)]) -> Vec<IngestRecord> {
+    versioned(commits, |r: &mut IngestRecord, v| r.calls_version = Some(v))
+}
+
 /// Tag runs committed to `eligibility`, in commit order.
 pub fn tags(commits: &[(i64, CommitInfo)]) -> Vec<TagRecord> {
-    commits
-        .iter()
-        .filter_map(|(v, c)| {
-            let mut r: TagRecord = record(c)?;
-            r.eligibility_version = Some(*v);
-            Some(r)
-        })
-        .collect()
+    versioned(commits, |r: &mut TagRecord, v| r.eligibility_version = Some(v))
 }
 
 /// History rows of one table.

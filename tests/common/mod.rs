@@ -27,10 +27,20 @@ pub fn fixture(rel: &str) -> PathBuf {
 
 /// Run `callsift` with `args` in `cwd` (the crate root unless given), no terminal attached.
 pub fn callsift_in(cwd: &Path, args: &[&str]) -> Run {
+    run_with(cwd, args, &[])
+}
+
+/// Run `callsift` with extra environment variables (object-store credentials, endpoints).
+pub fn callsift_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_with(&root(), args, env)
+}
+
+fn run_with(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_callsift"))
         .args(args)
         .current_dir(cwd)
         .env_remove("CALLSIFT_HOME")
+        .envs(env.iter().copied())
         .output()
         .expect("run callsift");
     Run {
@@ -117,20 +127,4 @@ pub fn ingest_mini(t: &TempDir) -> String {
     ])
     .ok();
     wh
-}
-
-/// Run `callsift` with extra environment variables (object-store credentials, endpoints).
-pub fn callsift_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_callsift"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("CALLSIFT_HOME")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run callsift");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
 }
