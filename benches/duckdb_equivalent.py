@@ -41,8 +41,11 @@ def hkey(h):
 
 
 def norm(expr):
-    """callsift's normalize_key: trim, collapse whitespace, upper-case."""
-    return f"upper(regexp_replace(trim({expr}), '\\s+', ' ', 'g'))"
+    """callsift's normalize_key: trim, collapse whitespace, upper-case. The regexp_replace only where a
+    run of whitespace or a non-space whitespace character is present (a match is ~3× cheaper than a
+    replace; same result)."""
+    return (f"CASE WHEN regexp_matches({expr}, '\\s\\s|[^\\S ]') THEN upper(regexp_replace(trim({expr}), '\\s+', ' ', 'g')) "
+            f"ELSE upper(trim({expr})) END")
 
 
 def norm_key(s):
@@ -79,6 +82,12 @@ def value_map(m, expr, kind_default="exact", cast=q):
         return None
     kind = m.get("match", kind_default)
     key = f"upper(trim({expr}))"
+    default = cast(m["default"]) if "default" in m else "NULL"
+    if kind == "exact":
+        # One MAP lookup, so the key is computed once per row (a CASE repeats it in every arm:
+        # DuckDB inlines a precomputed key column back into each arm).
+        pairs = ", ".join(f"{q(norm_key(k))}: {cast(v)}" for k, v in m.get("values", {}).items())
+        return f"coalesce(MAP {{{pairs}}}[{key}], {default})" if pairs else default
     arms = []
     items = sorted(m.get("values", {}).items(), key=lambda kv: -len(kv[0]))
     for k, v in items:
@@ -87,7 +96,6 @@ def value_map(m, expr, kind_default="exact", cast=q):
         arms.append(f"WHEN {test} THEN {cast(v)}")
     if kind == "leading_digits":
         arms.append(f"WHEN regexp_matches({key}, '^[0-9]+') THEN try_cast(regexp_extract({key}, '^[0-9]+') AS INTEGER)")
-    default = cast(m["default"]) if "default" in m else "NULL"
     return f"CASE {' '.join(arms)} ELSE {default} END" if arms else default
 
 
@@ -102,8 +110,10 @@ def ingest(con, prof, prof_dir, src, out):
     cols = {f: field_expr(s, header) for f, s in prof["columns"].items()}
     tz = prof["timezone"]
     fmts = "[" + ", ".join(q(f) for f in prof["time"]["formats"]) + "]"
-    nulls = [n.upper() for n in prof.get("null_values", [])] + [""]
-    con.execute(f"CREATE OR REPLACE MACRO v(x) AS CASE WHEN upper(trim(x)) IN ({', '.join(map(q, nulls))}) THEN NULL ELSE x END")
+    # Null markers through the reader (exact matches in upper, lower and as-written case): a
+    # per-value upper(trim(x)) IN (…) on every column was 2.5 s of DuckDB's 7.5 s on 1 M rows.
+    nulls = sorted({v for n in prof.get("null_values", []) for v in (n, n.upper(), n.lower())} | {""})
+    con.execute("CREATE OR REPLACE MACRO v(x) AS x")
     con.execute(f"CREATE OR REPLACE MACRO ts(x) AS try_strptime(x, {fmts})")
     cw = os.path.join(prof_dir, prof["crosswalk"])
     con.execute(f"CREATE OR REPLACE TABLE cw AS SELECT {norm('raw_type')} AS k, * FROM read_csv({q(cw)}, all_varchar = true)")
@@ -125,7 +135,7 @@ def ingest(con, prof, prof_dir, src, out):
            {c('district')} AS district, {c('beat')} AS beat, {c('address')} AS address,
            {resp} AS responder_type
     FROM read_csv({q(src)}, all_varchar = true, delim = {q(delim)}, ignore_errors = true, null_padding = false,
-                  strict_mode = false)"""
+                  strict_mode = false, nullstr = [{', '.join(map(q, nulls))}])"""
     busy = "least(greatest(date_diff('second', dl, cl), 0), 86400) / 60.0"
     if merge:
         merged = f"""
