@@ -10,9 +10,12 @@ fn main() {
         files.sort();
         for p in files {
             let name = p.file_name().unwrap().to_string_lossy().to_string();
-            let abs = std::fs::canonicalize(&p).unwrap();
             println!("cargo:rerun-if-changed={}", p.display());
-            writeln!(out, "    ({kind:?}, {name:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
+            // Relative to the package at compile time, not an absolute path baked into OUT_DIR: a
+            // build cache shared by two checkouts (CI's clone, a worktree) must not read the other's files.
+            let rel = format!("/{kind}/{name}");
+            writeln!(out, "    ({kind:?}, {name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {rel:?}))),")
+                .unwrap();
         }
     }
     out.push_str("];\n");

@@ -196,7 +196,16 @@ fn the_demo_warehouse_reads_in_python_deltalake() {
         panic!("python3 -m pip install deltalake (see .ci/install-test-tools), or set CALLSIFT_SKIP_PYTHON=1");
     };
     let n = sql_csv(&w, "SELECT count(*) AS n FROM calls");
-    let e = sql_csv(&w, "SELECT count(*) AS n FROM eligibility");
+    // The Delta table stores one row per call (outcome codes per scenario); SQL's `eligibility`
+    // is the (call, scenario) view of it.
+    let e = sql_csv(&w, "SELECT count(*) AS n FROM eligibility_by_call");
+    let scenarios = sql_csv(&w, "SELECT count(DISTINCT scenario) AS n FROM eligibility");
+    let view = sql_csv(&w, "SELECT count(*) AS n FROM eligibility");
+    let k: u64 = scenarios.lines().nth(1).unwrap().parse().unwrap();
+    let (calls, rows): (u64, u64) =
+        (n.lines().nth(1).unwrap().parse().unwrap(), view.lines().nth(1).unwrap().parse().unwrap());
+    assert!(k >= 5);
+    assert_eq!(rows, calls * k, "the view has one row per call and scenario");
     let y = sql_csv(&w, "SELECT min(year) AS y FROM calls");
     let expect = format!("{} {} {}", n.lines().nth(1).unwrap(), e.lines().nth(1).unwrap(), y.lines().nth(1).unwrap());
     assert_eq!(got, expect);

@@ -19,7 +19,7 @@ use crate::assets::{self, Asset};
 use crate::eligibility::outcome::Outcome;
 use crate::eligibility::rules;
 use crate::eligibility::sql::guard;
-pub use crate::eligibility::sql::{rules_select, tag_sql};
+pub use crate::eligibility::sql::{by_call_sql, reasons, rules_select, tag_sql};
 use crate::error::{Error, Result};
 use crate::warehouse::schema;
 use crate::warehouse::Warehouse;

@@ -25,17 +25,44 @@ fn estimated(policy: &Policy) -> Vec<usize> {
         .collect()
 }
 
-/// The outcome CASE over the columns of [`rules_select`] and the scenario flags `h_<i>` (true when
-/// the scenario includes limitation i), in the documented outcome order.
-fn outcome_case(policy: &Policy) -> String {
-    let when = |cond: String, outcome: String| format!("WHEN {cond} THEN '{}'", outcome.replace('\'', "''"));
+/// Every `reason` a policy can give, in decision order: the index is the outcome code stored per
+/// call and scenario in the `eligibility` Delta table ([`by_call_sql`]), mapped back by the
+/// warehouse's view (`warehouse::view::view_sql`).
+pub fn reasons(policy: &Policy) -> Vec<String> {
+    let mut out = vec![Outcome::ExcludedSelfInitiated.reason(None)];
+    for kind in [Outcome::OutOfHours, Outcome::OutOfArea] {
+        out.extend(
+            policy.limitations.iter().filter(|l| !l.is_rule() && l.outcome() == kind.as_str()).map(|l| l.outcome()),
+        );
+    }
+    out.push(Outcome::Unmapped.reason(None));
+    out.push(Outcome::InsufficientInfo.reason(None));
+    out.extend(policy.disqualifiers.iter().map(|d| Outcome::Disqualified.reason(Some(&d.name))));
+    out.push(Outcome::OutOfScope.reason(None));
+    out.extend(policy.limitations.iter().filter(|l| l.is_rule()).map(|l| l.outcome()));
+    out.push(Outcome::Eligible.as_str().to_string());
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|r| seen.insert(r.clone()));
+    out
+}
+
+/// The outcome code of `scenario` as a CASE over the columns of [`rules_select`]: the first rule
+/// that fires, in the documented outcome order (limitations only where the scenario includes them).
+fn outcome_case(policy: &Policy, scenario: &Scenario, reasons: &[String]) -> String {
+    let code = |reason: &str| reasons.iter().position(|r| r == reason).unwrap_or(reasons.len() - 1);
+    let when = |cond: String, reason: String| format!("WHEN {cond} THEN {}", code(&reason));
     let mut arms = vec![when(rules::SELF_INITIATED.into(), Outcome::ExcludedSelfInitiated.reason(None))];
+    let limits = |rule: bool| {
+        policy
+            .limitations
+            .iter()
+            .enumerate()
+            .filter(move |(i, l)| l.is_rule() == rule && scenario.limitations.contains(i))
+    };
     // Hours and area come before everything else judged about the call.
     for kind in [Outcome::OutOfHours, Outcome::OutOfArea] {
-        for (i, l) in policy.limitations.iter().enumerate() {
-            if !l.is_rule() && l.outcome() == kind.as_str() {
-                arms.push(when(format!("{} AND {}", rules::in_scenario(i), rules::limitation(i)), l.outcome()));
-            }
+        for (i, l) in limits(false).filter(|(_, l)| l.outcome() == kind.as_str()) {
+            arms.push(when(rules::limitation(i), l.outcome()));
         }
     }
     arms.push(when(rules::UNMAPPED.into(), Outcome::Unmapped.reason(None)));
@@ -44,59 +71,61 @@ fn outcome_case(policy: &Policy) -> String {
         arms.push(when(rules::disqualifier(i), Outcome::Disqualified.reason(Some(&d.name))));
     }
     arms.push(when(format!("NOT {}", rules::SCOPE), Outcome::OutOfScope.reason(None)));
-    for (i, l) in policy.limitations.iter().enumerate() {
-        if l.is_rule() {
-            arms.push(when(format!("{} AND {}", rules::in_scenario(i), rules::limitation(i)), l.outcome()));
-        }
+    for (i, l) in limits(true) {
+        arms.push(when(rules::limitation(i), l.outcome()));
     }
-    format!("CASE {} ELSE '{}' END", arms.join(" "), Outcome::Eligible.as_str())
+    format!("CAST(CASE {} ELSE {} END AS SMALLINT)", arms.join(" "), code(Outcome::Eligible.as_str()))
 }
 
-/// The full tagging query: one row per (call, scenario) with the eligibility schema's columns.
-/// Rules are evaluated once per call (one scan of `source`), then crossed with a small table of
-/// scenarios whose boolean columns say which limitations each includes.
-pub fn tag_sql(policy: &Policy, scenarios: &[Scenario], source: &str) -> String {
-    let n = policy.limitations.len();
-    let rows: Vec<String> = scenarios
-        .iter()
-        .map(|s| {
-            let flags: Vec<String> = (0..n).map(|i| s.limitations.contains(&i).to_string()).collect();
-            format!("('{}'{}{})", s.name.replace('\'', "''"), if n > 0 { ", " } else { "" }, flags.join(", "))
-        })
+/// What the `eligibility` Delta table stores: one row per call, and per scenario k (in the order
+/// given) its outcome code `outcome_k` (an index into [`reasons`]), `estimated_k` (eligible only if
+/// an unrecorded fact falls its way) and `p_eligible_k`. Rules are evaluated once per call; a
+/// (call, scenario) row is five times the calls in strings to write, this is a few small numbers.
+pub fn by_call_sql(policy: &Policy, scenarios: &[Scenario], source: &str) -> String {
+    let reasons = reasons(policy);
+    let eligible = reasons.len() - 1;
+    let codes: Vec<String> = std::iter::once("r.*".to_string())
+        .chain(
+            scenarios.iter().enumerate().map(|(k, s)| format!("{} AS outcome_{k}", outcome_case(policy, s, &reasons))),
+        )
         .collect();
-    let cols: Vec<String> = std::iter::once("scenario".to_string()).chain((0..n).map(rules::in_scenario)).collect();
-    let est = estimated(policy);
-    let unknown = if est.is_empty() {
-        "false".to_string()
-    } else {
-        est.iter()
-            .map(|&i| format!("({} AND {})", rules::in_scenario(i), rules::unrecorded(i)))
-            .collect::<Vec<_>>()
-            .join(" OR ")
-    };
-    let p = if est.is_empty() {
-        "1.0".to_string()
-    } else {
-        est.iter()
-            .map(|&i| {
-                let (h, u, p) = (rules::in_scenario(i), rules::unrecorded(i), rules::likelihood(i));
-                format!("(CASE WHEN {h} AND {u} THEN 1.0 - {p} ELSE 1.0 END)")
-            })
-            .collect::<Vec<_>>()
-            .join(" * ")
-    };
+    let mut cols = vec!["call_id".to_string()];
+    for (k, s) in scenarios.iter().enumerate() {
+        let est: Vec<usize> = estimated(policy).into_iter().filter(|i| s.limitations.contains(i)).collect();
+        let (unknown, p) = if est.is_empty() {
+            ("false".to_string(), "1.0".to_string())
+        } else {
+            let u = est.iter().map(|&i| rules::unrecorded(i)).collect::<Vec<_>>().join(" OR ");
+            let p = est
+                .iter()
+                .map(|&i| {
+                    format!("(CASE WHEN {} THEN 1.0 - {} ELSE 1.0 END)", rules::unrecorded(i), rules::likelihood(i))
+                })
+                .collect::<Vec<_>>()
+                .join(" * ");
+            (u, p)
+        };
+        cols.push(format!("outcome_{k}"));
+        cols.push(format!("(outcome_{k} = {eligible} AND ({unknown})) AS estimated_{k}"));
+        cols.push(format!(
+            "CAST(CASE WHEN outcome_{k} = {eligible} THEN {p} ELSE 0.0 END AS DOUBLE) AS p_eligible_{k}"
+        ));
+    }
     format!(
-        "WITH r AS ({rules}),
-         sc AS (SELECT * FROM (VALUES {rows}) AS t({cols})),
-         s AS (SELECT r.call_id, sc.scenario, {case} AS reason, ({unknown}) AS unknown, {p} AS p FROM r CROSS JOIN sc)
-         SELECT call_id, scenario, reason = 'eligible' AS eligible, reason, split_part(reason, ':', 1) AS outcome,
-                NULLIF(split_part(reason, ':', 2), '') AS rule,
-                (reason = 'eligible' AND unknown) AS estimated,
-                CAST(CASE WHEN reason = 'eligible' THEN p ELSE 0.0 END AS DOUBLE) AS p_eligible
-         FROM s",
-        rules = rules_select(policy, source),
-        rows = rows.join(", "),
-        cols = cols.join(", "),
-        case = outcome_case(policy),
+        "SELECT {} FROM (SELECT {} FROM ({}) AS r) AS o",
+        cols.join(",\n       "),
+        codes.join(",\n       "),
+        rules_select(policy, source)
+    )
+}
+
+/// One row per (call, scenario) with the eligibility schema's columns, computed from `source`:
+/// the warehouse's view (`warehouse::view`) over [`by_call_sql`], the same SQL `tag` stores and the warehouse's view reads.
+pub fn tag_sql(policy: &Policy, scenarios: &[Scenario], source: &str) -> String {
+    let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
+    format!(
+        "WITH by_call AS ({}) {}",
+        by_call_sql(policy, scenarios, source),
+        crate::warehouse::view::view_sql(&names, &reasons(policy), "by_call")
     )
 }

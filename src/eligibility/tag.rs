@@ -1,6 +1,6 @@
 //! Tagging: evaluate a policy over every call in the warehouse, for every scenario, and replace
-//! the `eligibility` table in one Delta commit. The work is one SQL query (see `policy::tag_sql`) so
-//! it runs unchanged wherever DataFusion runs.
+//! the `eligibility` table in one Delta commit. The work is one SQL query (see `policy::by_call_sql`)
+//! so it runs unchanged wherever DataFusion runs; SQL reads it through `policy::view_sql`.
 
 use crate::eligibility::policy::{self, Policy, Scenario};
 use crate::error::{Error, Result};
@@ -33,7 +33,9 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
     let scenarios = policy.select(opts.scenarios.as_deref())?;
     let ctx = wh.session().await?;
 
+    crate::ingest::trace_memory("tag: opened");
     let cov = coverage::coverage(&ctx).await?;
+    crate::ingest::trace_memory("tag: coverage");
     if cov.share > policy.max_unmapped_share && !opts.allow_unmapped {
         let top = cov.top.iter().take(5).map(|(t, n)| format!("{t} ({n})")).collect::<Vec<_>>().join(", ");
         return Err(Error::Refused(format!(
@@ -48,7 +50,7 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
     let n = one_row_u64(&ctx, "SELECT count(*) FILTER (WHERE caller_party <> 'unknown'), count(*) FROM calls").await?;
     let caller_recorded_share = n[0] as f64 / n[1].max(1) as f64;
 
-    let sql = policy::tag_sql(policy, &scenarios, "calls");
+    let sql = policy::by_call_sql(policy, &scenarios, "calls");
     let record = TagRecord {
         policy: policy.origin.display().to_string(),
         policy_name: policy.name.clone(),
@@ -59,8 +61,11 @@ pub async fn tag(wh: &Warehouse, policy: &Policy, opts: &TagOptions) -> Result<T
         unmapped_share: cov.share,
         calls_version: wh.manifest()?.versions.calls,
         eligibility_version: None,
+        reasons: policy::reasons(policy),
     };
-    let rows_written = wh.replace_eligibility(&ctx, &sql, record).await?;
+    // Rows as SQL sees them: one per (call, scenario); the table stores one per call.
+    crate::ingest::trace_memory("tag: counted");
+    let rows_written = wh.replace_eligibility(&ctx, &sql, record).await? * scenarios.len() as u64;
     Ok(TagSummary {
         policy: policy.name.clone(),
         scenarios,

@@ -5,8 +5,8 @@
 //!   calls commit is the commit point: readers only see rejects of ingests `calls` vouches for, and
 //!   the transaction id makes a second ingest of the same bytes a no-op — also when two processes
 //!   race, since Delta refuses the second commit carrying an id a concurrent commit already set.
-//! - **tag**: one overwrite commit of `eligibility`, with the policy and the `calls` version in its
-//!   metadata.
+//! - **tag**: one overwrite commit of `eligibility` (one row per call, outcome codes per scenario),
+//!   with the policy, its scenarios and reason codes, and the `calls` version in its metadata.
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add, Transaction};
+use deltalake::operations::write::SchemaMode;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::DeltaTable;
 use futures::TryStreamExt;
@@ -136,6 +137,8 @@ impl Warehouse {
             .with_input_plan(plan)
             .with_session_state(Arc::new(ctx.state()))
             .with_save_mode(SaveMode::Overwrite)
+            // The columns follow the scenarios tagged (outcome_k, estimated_k, p_eligible_k).
+            .with_schema_mode(SchemaMode::Overwrite)
             .with_writer_properties(eligibility_writer_properties())
             .with_commit_properties(CommitProperties::default().with_metadata(meta))
             .await
@@ -144,11 +147,13 @@ impl Warehouse {
     }
 }
 
-/// The `eligibility` table (calls × scenarios rows, rewritten on every tag run): zstd(1), and
-/// row groups small enough that the writer's buffers stay within the memory budget.
+/// The `eligibility` table (one row per call, rewritten on every tag run): zstd(1), no dictionary
+/// for the unique `call_id` (interning it was the writer's main cost), and row groups small enough
+/// that the writer's buffers stay within the memory budget.
 fn eligibility_writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_column_dictionary_enabled("call_id".into(), false)
         .set_max_row_group_row_count(Some(262_144))
         .set_created_by(format!("callsift {}", env!("CARGO_PKG_VERSION")))
         .build()

@@ -14,6 +14,7 @@ pub mod query;
 pub mod records;
 pub mod schema;
 pub mod tables;
+pub mod view;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +28,9 @@ pub use records::{hex, sha256_hex, Commit, IngestRecord, Manifest, TagRecord, Un
 use tables::{load, version_of, Table};
 
 use crate::error::{Error, Result};
+
+/// The stored `eligibility` Delta table, as SQL names it (the view `eligibility` reads it).
+pub const BY_CALL: &str = "eligibility_by_call";
 
 pub struct Warehouse {
     pub location: Location,
@@ -165,11 +169,22 @@ impl Warehouse {
             _ => empty(schema::reject_schema())?,
         };
         ctx.register_table("rejects", rejects)?;
-        let eligibility = match &self.eligibility {
-            Some(e) => provider(e)?.await.map_err(Error::DataFusion)?,
-            None => empty(schema::eligibility_schema())?,
-        };
-        ctx.register_table("eligibility", eligibility)?;
+        let tag = self.manifest.tag.as_ref();
+        match (&self.eligibility, tag) {
+            // One row per call with outcome codes per scenario: `eligibility` is the view of it.
+            (Some(e), Some(t)) if !t.reasons.is_empty() => {
+                ctx.register_table(BY_CALL, provider(e)?.await.map_err(Error::DataFusion)?)?;
+                let view = ctx.sql(&view::view_sql(&t.scenarios, &t.reasons, BY_CALL)).await?.into_view();
+                ctx.register_table("eligibility", view)?;
+            }
+            // The older layout stored (call, scenario) rows as they are.
+            (Some(e), _) => {
+                ctx.register_table("eligibility", provider(e)?.await.map_err(Error::DataFusion)?)?;
+            }
+            (None, _) => {
+                ctx.register_table("eligibility", empty(schema::eligibility_schema())?)?;
+            }
+        }
         Ok(())
     }
 

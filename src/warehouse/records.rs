@@ -75,6 +75,10 @@ pub struct TagRecord {
     /// The `eligibility` version this tag run created (filled in when read back from the log).
     #[serde(default)]
     pub eligibility_version: Option<i64>,
+    /// The reason of each outcome code the table stores (`eligibility::sql::reasons`); empty for a
+    /// table written in the older one-row-per-(call, scenario) layout.
+    #[serde(default)]
+    pub reasons: Vec<String>,
 }
 
 /// What a command reads: the ingests in the `calls` snapshot and the tag of the `eligibility` one.

@@ -3,7 +3,8 @@
 //! ```text
 //! WAREHOUSE/calls/         Delta table, partitioned by year, month (local time of receipt)
 //! WAREHOUSE/rejects/       Delta table, one row per rejected input row
-//! WAREHOUSE/eligibility/   Delta table, one row per (call, scenario); replaced by each `tag`
+//! WAREHOUSE/eligibility/   Delta table, one row per call (outcome codes per scenario; SQL
+//!                          reads it through the view in `view.rs`); replaced by each `tag`
 //! ```
 use std::collections::HashMap;
 
