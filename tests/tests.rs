@@ -8,6 +8,7 @@ mod fuzz;
 mod hostile;
 mod publish;
 mod real_cad;
+mod real_exports;
 mod reports;
 mod s3;
 mod sample_profiles;
