@@ -85,6 +85,7 @@ fn read_chunk<R: Read>(rdr: &mut RecordReader<R>, v: &mut [Record]) -> std::io::
         if !rdr.read(&mut v[n])? {
             return Ok((n, true));
         }
+        v[n].seal_text();
         bytes += v[n].footprint();
         n += 1;
     }

@@ -52,6 +52,9 @@ pub enum Damage {
 #[derive(Debug, Clone)]
 pub struct Record {
     data: Vec<u8>,
+    /// `data` once checked to be UTF-8 with every field on a character boundary ([`Record::seal_text`],
+    /// on the reader thread): fields are then `&str` slices without a second check on the parse thread.
+    text: Option<String>,
     ends: Vec<usize>,
     line: u64,
     pub damage: Damage,
@@ -59,7 +62,7 @@ pub struct Record {
 
 impl Default for Record {
     fn default() -> Self {
-        Record { data: Vec::new(), ends: Vec::new(), line: 0, damage: Damage::None }
+        Record { data: Vec::new(), text: None, ends: Vec::new(), line: 0, damage: Damage::None }
     }
 }
 
@@ -70,17 +73,46 @@ impl Record {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
-    pub fn get(&self, i: usize) -> Option<&[u8]> {
+    fn bytes(&self) -> &[u8] {
+        self.text.as_ref().map_or(&self.data[..], String::as_bytes)
+    }
+    fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
         let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.data.get(start..end)
+        Some(if i == 0 { 0 } else { self.ends[i - 1] }..end)
+    }
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.bytes().get(self.range(i)?)
+    }
+    /// Field `i` as text: without a check when the record was sealed as text, else if it is UTF-8.
+    pub fn get_str(&self, i: usize) -> Option<&str> {
+        match &self.text {
+            Some(t) => t.get(self.range(i)?),
+            None => std::str::from_utf8(self.get(i)?).ok(),
+        }
+    }
+    /// Whether [`Record::seal_text`] found every field to be UTF-8.
+    pub fn is_text(&self) -> bool {
+        self.text.is_some()
+    }
+    /// Check the record's bytes once (whole record, then that each field ends on a character
+    /// boundary: a sequence split by a delimiter is valid as a whole but not per field) and keep
+    /// them as a `String` when they pass. Run on the reader thread.
+    pub fn seal_text(&mut self) {
+        if self.text.is_some() || self.damage != Damage::None {
+            return;
+        }
+        match String::from_utf8(std::mem::take(&mut self.data)) {
+            Ok(t) if self.ends.iter().all(|&e| t.is_char_boundary(e)) => self.text = Some(t),
+            Ok(t) => self.data = t.into_bytes(),
+            Err(e) => self.data = e.into_bytes(),
+        }
     }
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))
     }
     /// All fields' bytes, concatenated (no delimiters).
     pub fn as_slice(&self) -> &[u8] {
-        &self.data[..self.ends.last().copied().unwrap_or(0)]
+        &self.bytes()[..self.ends.last().copied().unwrap_or(0)]
     }
     /// Physical line (1-based) where the record starts.
     pub fn line(&self) -> u64 {
@@ -88,10 +120,11 @@ impl Record {
     }
     /// Bytes held (data and field ends), to size read-ahead chunks.
     pub fn footprint(&self) -> usize {
-        self.data.len() + 8 * self.ends.len()
+        self.bytes().len() + 8 * self.ends.len()
     }
     /// Drop oversized buffers before reuse so one huge record does not pin memory.
     pub fn shrink(&mut self) {
+        self.unseal();
         if self.data.capacity() > 256 << 10 {
             self.data = Vec::new();
         }
@@ -99,7 +132,14 @@ impl Record {
             self.ends = Vec::new();
         }
     }
+    /// Take the buffer back from a sealed record (no allocation) so the tokenizer can reuse it.
+    fn unseal(&mut self) {
+        if let Some(t) = self.text.take() {
+            self.data = t.into_bytes();
+        }
+    }
     fn clear(&mut self) {
+        self.unseal();
         self.data.clear();
         self.ends.clear();
         self.damage = Damage::None;

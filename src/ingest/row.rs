@@ -18,8 +18,8 @@ pub(crate) struct Row<'a> {
 impl Row<'_> {
     pub fn raw(&self, i: usize) -> Option<&str> {
         match &self.fields {
-            // Validated per field in `decode_fields`; a failure here cannot happen and reads as missing.
-            Fields::Text(r) => r.get(i).and_then(|b| std::str::from_utf8(b).ok()),
+            // Validated in `decode_fields` (or sealed as text by the reader); a failure reads as missing.
+            Fields::Text(r) => r.get_str(i),
             Fields::Decoded(v) => v.get(i).map(String::as_str),
         }
     }
@@ -46,7 +46,7 @@ pub(crate) fn decode_1252(bytes: &[u8], out: &mut String) {
 /// UTF-8 sequence split by a delimiter (`911\xC3,\xA9…`) is valid as a whole record but not per field.
 fn fields_are_text(rec: &Record, encoding: Encoding) -> bool {
     match encoding {
-        Encoding::Utf8 => rec.iter().all(|f| std::str::from_utf8(f).is_ok()),
+        Encoding::Utf8 => rec.is_text() || rec.iter().all(|f| std::str::from_utf8(f).is_ok()),
         Encoding::Windows1252 => rec.as_slice().is_ascii(),
     }
 }

@@ -152,9 +152,12 @@ impl PartitionWriter {
 
 pub fn writer_properties() -> WriterProperties {
     use datafusion::parquet::schema::types::ColumnPath;
-    WriterProperties::builder()
-        // Unique per row: a dictionary only costs time and is abandoned anyway.
-        .set_column_dictionary_enabled(ColumnPath::from("call_id"), false)
+    // (Nearly) unique per row: a dictionary only costs time (every value hashed and compared) and
+    // is abandoned anyway once it outgrows its page.
+    let unique = ["call_id", "received_at", "received_local", "dispatched_at", "arrived_at", "cleared_at", "address"];
+    unique
+        .iter()
+        .fold(WriterProperties::builder(), |b, c| b.set_column_dictionary_enabled(ColumnPath::from(*c), false))
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_max_row_group_row_count(Some(65_536))
         .set_created_by(format!("callsift {}", env!("CARGO_PKG_VERSION")))

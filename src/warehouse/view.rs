@@ -7,20 +7,17 @@
 /// The `eligibility` table as SQL sees it — one row per (call, scenario): `call_id, scenario,
 /// eligible, reason, outcome, rule, estimated, p_eligible` — over `table` in the by-call layout
 /// (`outcome_k`, `estimated_k`, `p_eligible_k` for scenario k; outcome codes index `reasons`;
-/// `eligible` is the reason `eligible`). A UNION ALL per scenario joined to the reason codes, so a
-/// filter on `scenario` prunes the other branches.
+/// `eligible` is the reason `eligible`). The stored rows are crossed with a `VALUES` list of the
+/// scenarios (a filter on `scenario` applies to that list first) and joined to one of the codes.
+/// Not a `UNION ALL` of one `SELECT` per scenario: DataFusion 55 then claims an order the union
+/// does not have, and `ORDER BY call_id, scenario` fails its plan sanity check.
 pub fn view_sql(scenarios: &[String], reasons: &[String], table: &str) -> String {
     let q = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    let branches: Vec<String> = scenarios
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            format!(
-                "SELECT call_id, {} AS scenario, outcome_{k} AS code, estimated_{k} AS estimated, p_eligible_{k} AS p_eligible FROM {table}",
-                q(s)
-            )
-        })
-        .collect();
+    let pick = |col: &str| {
+        let arms: Vec<String> = (0..scenarios.len()).map(|k| format!("WHEN {k} THEN b.{col}_{k}")).collect();
+        format!("CASE s.k {} END", arms.join(" "))
+    };
+    let names: Vec<String> = scenarios.iter().enumerate().map(|(k, s)| format!("({k}, {})", q(s))).collect();
     let codes: Vec<String> = reasons
         .iter()
         .enumerate()
@@ -32,9 +29,13 @@ pub fn view_sql(scenarios: &[String], reasons: &[String], table: &str) -> String
         .collect();
     format!(
         "SELECT e.call_id, e.scenario, c.eligible, c.reason, c.outcome, c.rule, e.estimated, e.p_eligible
-         FROM ({}) AS e
+         FROM (SELECT b.call_id, s.scenario, {} AS code, {} AS estimated, CAST({} AS DOUBLE) AS p_eligible
+               FROM {table} AS b CROSS JOIN (VALUES {}) AS s(k, scenario)) AS e
          JOIN (VALUES {}) AS c(code, reason, outcome, rule, eligible) ON c.code = e.code",
-        branches.join(" UNION ALL "),
+        pick("outcome"),
+        pick("estimated"),
+        pick("p_eligible"),
+        names.join(", "),
         codes.join(", ")
     )
 }
